@@ -1,0 +1,71 @@
+"""SQLModel tables. Importing this package registers every table on ``SQLModel.metadata``."""
+
+from models.account import ContactAccess, Contact, ContactInvitation, ContactStatus, CustomerAccount, MagicLink
+from models.audit import AuditEvent, PlatformState
+from models.base import UTCDateTime, utcnow
+from models.delivery import Delivery, DeliveryEvent, DeliveryStatus
+from models.estimate import Estimate, EstimateLine, EstimateStatus, EstimateVersion
+from models.identity import AuthSession, SessionKind, User
+from models.intake import IntakeFile, IntakeKind, IntakeStatus
+from models.invoice import Invoice, InvoiceLine, InvoiceStatus, Payment
+from models.message import Message, MessageThread
+from models.request import ApprovalRequest, ApprovalStatus, DocumentRequest, DocumentRequestStatus
+from models.system import IdempotencyKey, MailStatus, OutboxMail
+from models.task import FollowUpTask, TaskStatus
+from models.workspace import (
+    SEAT_LIMIT,
+    InvitationStatus,
+    MemberInvitation,
+    Membership,
+    Role,
+    Workspace,
+    WorkspaceStatus,
+)
+
+__all__ = [
+    "SEAT_LIMIT",
+    "ApprovalRequest",
+    "ApprovalStatus",
+    "AuditEvent",
+    "AuthSession",
+    "Contact",
+    "ContactAccess",
+    "ContactInvitation",
+    "ContactStatus",
+    "CustomerAccount",
+    "Delivery",
+    "DeliveryEvent",
+    "DeliveryStatus",
+    "DocumentRequest",
+    "DocumentRequestStatus",
+    "Estimate",
+    "EstimateLine",
+    "EstimateStatus",
+    "EstimateVersion",
+    "FollowUpTask",
+    "IdempotencyKey",
+    "IntakeFile",
+    "IntakeKind",
+    "IntakeStatus",
+    "InvitationStatus",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceStatus",
+    "MagicLink",
+    "MailStatus",
+    "MemberInvitation",
+    "Membership",
+    "Message",
+    "MessageThread",
+    "OutboxMail",
+    "Payment",
+    "PlatformState",
+    "Role",
+    "SessionKind",
+    "TaskStatus",
+    "UTCDateTime",
+    "User",
+    "Workspace",
+    "WorkspaceStatus",
+    "utcnow",
+]

@@ -1,0 +1,47 @@
+"""Mail outbox and idempotency keys."""
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import UTCDateTime, enum_column, utcnow
+
+
+class MailStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMail(SQLModel, table=True):
+    __tablename__ = "outbox_mail"
+    __table_args__ = (sa.Index("ix_outbox_status_created", "status", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int | None = Field(default=None, foreign_key="workspace.id", index=True)
+    to_email: str = Field(max_length=320)
+    subject: str = Field(max_length=200)
+    body_text: str = Field(max_length=20000)
+    status: MailStatus = Field(default=MailStatus.QUEUED, sa_column=enum_column(MailStatus, nullable=False))
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """First result of a customer action, keyed by who did it and the key their client sent."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (sa.UniqueConstraint("scope", "key", name="uq_idempotency_scope_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    scope: str = Field(max_length=80)  # e.g. "contact:12"
+    key: str = Field(max_length=100)
+    action: str = Field(max_length=60)
+    result_type: str = Field(default="", max_length=40)
+    result_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,75 @@
+"""Workspaces, their members and member invitations."""
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import UTCDateTime, enum_column, utcnow
+
+SEAT_LIMIT = 6  # the owner plus five more, pending invitations included
+
+
+class WorkspaceStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    MANAGER = "manager"
+    TEAM_LEAD = "team_lead"
+    FINANCE_REVIEWER = "finance_reviewer"
+
+
+class Workspace(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    slug: str = Field(max_length=63, unique=True)
+    portal_enabled: bool = False
+    status: WorkspaceStatus = Field(
+        default=WorkspaceStatus.ACTIVE, sa_column=enum_column(WorkspaceStatus, nullable=False)
+    )
+    status_reason: str = Field(default="", max_length=500)
+    default_currency: str = Field(default="USD", max_length=3)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Bumped by every audit append; also the row locked to serialise a workspace's audit chain and seats.
+    audit_seq: int = 0
+    audit_head: str = Field(default="", max_length=64)
+
+
+class Membership(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("workspace_id", "user_id", name="uq_membership_workspace_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    role: Role = Field(sa_column=enum_column(Role, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class InvitationStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+class MemberInvitation(SQLModel, table=True):
+    __tablename__ = "member_invitation"
+    __table_args__ = (sa.Index("ix_member_invitation_ws_status", "workspace_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    email: str = Field(max_length=320)
+    role: Role = Field(sa_column=enum_column(Role, nullable=False))
+    token_hash: str = Field(max_length=64, unique=True)
+    status: InvitationStatus = Field(
+        default=InvitationStatus.PENDING, sa_column=enum_column(InvitationStatus, nullable=False)
+    )
+    invited_by_user_id: int = Field(foreign_key="user.id")
+    accepted_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

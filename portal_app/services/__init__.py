@@ -1,0 +1,1 @@
+"""The domain: plain Python service functions. Nothing here imports Reflex."""

@@ -1,0 +1,339 @@
+"""Actors and scoping: the one place where reads and writes are limited to what an actor may reach.
+
+Every tenant-owned lookup is ``(workspace_id, id)``, plus ``account_id`` and contact permissions for contacts.
+A record that does not exist and one that is not the actor's raise the same ``NotFound``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from models import (
+    ApprovalRequest,
+    AuditEvent,
+    Contact,
+    ContactAccess,
+    ContactStatus,
+    CustomerAccount,
+    Delivery,
+    DocumentRequest,
+    Estimate,
+    EstimateStatus,
+    FollowUpTask,
+    IntakeFile,
+    IntakeKind,
+    Invoice,
+    InvoiceStatus,
+    MemberInvitation,
+    Membership,
+    MessageThread,
+    Payment,
+    Role,
+    Workspace,
+    WorkspaceStatus,
+)
+from portal_app.services.errors import Forbidden, NotFound
+from portal_app.services.permissions import ContactPermission, Permission, role_has
+
+security_log = logging.getLogger("portal.security")
+
+T = TypeVar("T", bound=SQLModel)
+
+
+@dataclass(frozen=True)
+class StaffActor:
+    user_id: int
+    workspace_id: int
+    role: Role
+    membership_id: int
+
+    kind = "staff"
+
+    @property
+    def audit_id(self) -> int:
+        return self.user_id
+
+
+@dataclass(frozen=True)
+class ContactActor:
+    contact_id: int
+    workspace_id: int
+    account_id: int
+    permissions: frozenset[ContactPermission]
+
+    kind = "contact"
+
+    @property
+    def audit_id(self) -> int:
+        return self.contact_id
+
+
+@dataclass(frozen=True)
+class OperatorActor:
+    """A platform operator: sees workspaces as counts and states, never their records."""
+
+    email: str
+    user_id: int | None = None
+
+    kind = "operator"
+
+
+Actor = StaffActor | ContactActor | OperatorActor
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Resolving actors. Called on every event and request with ids read from the server-side session, never from input.
+
+
+def resolve_staff(session: Session, *, user_id: int, workspace_id: int) -> StaffActor:
+    """The member's current role in an active workspace; raises ``NotFound`` when there is none."""
+    row = session.exec(
+        select(Membership, Workspace)
+        .join(Workspace, Workspace.id == Membership.workspace_id)  # type: ignore[arg-type]
+        .where(Membership.user_id == user_id, Membership.workspace_id == workspace_id)
+    ).first()
+    if row is None:
+        _deny("staff", user_id, "workspace", workspace_id)
+        raise NotFound()
+    membership, workspace = row
+    if workspace.status is not WorkspaceStatus.ACTIVE:
+        _deny("staff", user_id, "workspace-suspended", workspace_id)
+        raise NotFound("This workspace is not available.")
+    assert membership.id is not None
+    return StaffActor(
+        user_id=user_id, workspace_id=workspace_id, role=membership.role, membership_id=membership.id
+    )
+
+
+def resolve_contact(session: Session, *, contact_id: int, account_id: int) -> ContactActor:
+    """A contact's view of one linked account; refused when the contact, the account link or the portal is off."""
+    row = session.exec(
+        select(Contact, ContactAccess, Workspace)
+        .join(ContactAccess, ContactAccess.contact_id == Contact.id)  # type: ignore[arg-type]
+        .join(Workspace, Workspace.id == Contact.workspace_id)  # type: ignore[arg-type]
+        .where(Contact.id == contact_id, ContactAccess.account_id == account_id)
+    ).first()
+    if row is None:
+        _deny("contact", contact_id, "account", account_id)
+        raise NotFound()
+    contact, link, workspace = row
+    if (
+        contact.status is not ContactStatus.ACTIVE
+        or workspace.status is not WorkspaceStatus.ACTIVE
+        or not workspace.portal_enabled
+        or link.workspace_id != contact.workspace_id
+    ):
+        _deny("contact", contact_id, "portal-closed", account_id)
+        raise NotFound("The portal is not available.")
+    perms = {ContactPermission.MESSAGES}
+    if link.can_billing:
+        perms.add(ContactPermission.BILLING)
+    if link.can_operations:
+        perms.add(ContactPermission.OPERATIONS)
+    if link.can_documents:
+        perms.add(ContactPermission.DOCUMENTS)
+    return ContactActor(
+        contact_id=contact_id,
+        workspace_id=contact.workspace_id,
+        account_id=account_id,
+        permissions=frozenset(perms),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Permission checks
+
+
+def _deny(actor_kind: str, actor_id: object, what: str, target: object) -> None:
+    security_log.warning(
+        "authorization failure", extra={"actor_kind": actor_kind, "actor_id": actor_id, "what": what, "target": target}
+    )
+
+
+def require_staff(actor: Actor, permission: Permission) -> StaffActor:
+    """The actor as a staff member holding ``permission``.
+
+    Contacts and operators get ``NotFound`` (staff records do not exist for them); a member whose role lacks the
+    permission gets ``Forbidden``.
+    """
+    if not isinstance(actor, StaffActor):
+        _deny(actor.kind, getattr(actor, "audit_id", None), str(permission), None)
+        raise NotFound()
+    if not role_has(actor.role, permission):
+        _deny("staff", actor.user_id, str(permission), actor.workspace_id)
+        raise Forbidden()
+    return actor
+
+
+def require_contact(actor: Actor, permission: ContactPermission) -> ContactActor:
+    if not isinstance(actor, ContactActor) or permission not in actor.permissions:
+        _deny(actor.kind, getattr(actor, "audit_id", None), str(permission), None)
+        raise NotFound()
+    return actor
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Record kinds: how each is scoped for staff and, where they may see it, for contacts.
+
+
+ContactFilter = Callable[[ContactActor], Any]
+
+
+@dataclass(frozen=True)
+class RecordRule:
+    model: type[SQLModel]
+    staff_read: Permission
+    staff_change: Permission
+    # None: contacts never see this kind. Otherwise a WHERE clause added to the account scope, or None to hide.
+    contact_read: ContactFilter | None = None
+    # None: contacts never act on this kind. Otherwise the contact permission their action needs.
+    contact_change: ContactPermission | None = None
+    account_column: str | None = "account_id"
+
+
+def _needs(permission: ContactPermission, clause: Callable[[], Any] | None = None) -> ContactFilter:
+    def build(actor: ContactActor) -> Any:
+        if permission not in actor.permissions:
+            return None
+        return clause() if clause is not None else sa.true()
+
+    return build
+
+
+def _intake_filter(actor: ContactActor) -> Any:
+    kinds = []
+    if ContactPermission.DOCUMENTS in actor.permissions:
+        kinds.append(IntakeKind.DOCUMENT)
+    if ContactPermission.BILLING in actor.permissions:
+        kinds.append(IntakeKind.PAYMENT_PROOF)
+    if not kinds:
+        return None
+    return IntakeFile.kind.in_(kinds)  # type: ignore[attr-defined]
+
+
+RECORD_RULES: dict[str, RecordRule] = {
+    "account": RecordRule(
+        CustomerAccount,
+        Permission.ACCOUNTS_READ,
+        Permission.ACCOUNTS_MANAGE,
+        contact_read=_needs(ContactPermission.MESSAGES),
+        account_column="id",
+    ),
+    "contact": RecordRule(Contact, Permission.ACCOUNTS_READ, Permission.CONTACTS_MANAGE, account_column=None),
+    "estimate": RecordRule(
+        Estimate,
+        Permission.ESTIMATES_READ,
+        Permission.ESTIMATES_MANAGE,
+        contact_read=_needs(ContactPermission.OPERATIONS, lambda: Estimate.status != EstimateStatus.DRAFT),
+        contact_change=ContactPermission.OPERATIONS,
+    ),
+    "invoice": RecordRule(
+        Invoice,
+        Permission.INVOICES_READ,
+        Permission.INVOICES_MANAGE,
+        contact_read=_needs(ContactPermission.BILLING, lambda: Invoice.status != InvoiceStatus.DRAFT),
+        contact_change=ContactPermission.BILLING,
+    ),
+    "payment": RecordRule(
+        Payment,
+        Permission.INVOICES_READ,
+        Permission.PAYMENTS_RECORD,
+        contact_read=_needs(ContactPermission.BILLING),
+    ),
+    "approval": RecordRule(
+        ApprovalRequest,
+        Permission.APPROVALS_READ,
+        Permission.APPROVALS_MANAGE,
+        contact_read=_needs(ContactPermission.OPERATIONS),
+        contact_change=ContactPermission.OPERATIONS,
+    ),
+    "document_request": RecordRule(
+        DocumentRequest,
+        Permission.DOCUMENTS_READ,
+        Permission.DOCUMENTS_MANAGE,
+        contact_read=_needs(ContactPermission.DOCUMENTS),
+        contact_change=ContactPermission.DOCUMENTS,
+    ),
+    "intake_file": RecordRule(
+        IntakeFile, Permission.INTAKE_READ, Permission.INTAKE_REVIEW, contact_read=_intake_filter
+    ),
+    "message_thread": RecordRule(
+        MessageThread,
+        Permission.MESSAGES_READ,
+        Permission.MESSAGES_SEND,
+        contact_read=_needs(ContactPermission.MESSAGES),
+        contact_change=ContactPermission.MESSAGES,
+    ),
+    "delivery": RecordRule(
+        Delivery,
+        Permission.DELIVERIES_READ,
+        Permission.DELIVERIES_MANAGE,
+        contact_read=_needs(ContactPermission.OPERATIONS, lambda: Delivery.shared == sa.true()),
+    ),
+    "task": RecordRule(FollowUpTask, Permission.TASKS_READ, Permission.TASKS_MANAGE, account_column=None),
+    "audit_event": RecordRule(AuditEvent, Permission.AUDIT_READ, Permission.AUDIT_READ, account_column=None),
+    "membership": RecordRule(Membership, Permission.MEMBERS_READ, Permission.MEMBERS_MANAGE, account_column=None),
+    "member_invitation": RecordRule(
+        MemberInvitation, Permission.MEMBERS_READ, Permission.MEMBERS_MANAGE, account_column=None
+    ),
+}
+
+RULES_BY_MODEL: dict[type[SQLModel], RecordRule] = {rule.model: rule for rule in RECORD_RULES.values()}
+
+
+def scoped_select(actor: Actor, model: type[T], *, change: bool = False) -> SelectOfScalar[T]:
+    """``SELECT model`` limited to what ``actor`` may read (or change). Raises when the actor may reach none of it."""
+    rule = RULES_BY_MODEL[model]
+    col: Any = model.id  # type: ignore[attr-defined]
+    if isinstance(actor, StaffActor):
+        require_staff(actor, rule.staff_change if change else rule.staff_read)
+        return select(model).where(model.workspace_id == actor.workspace_id)  # type: ignore[attr-defined]
+    if isinstance(actor, ContactActor):
+        if rule.contact_read is None or (change and rule.contact_change is None):
+            _deny("contact", actor.contact_id, model.__name__, None)
+            raise NotFound()
+        if change and rule.contact_change not in actor.permissions:
+            _deny("contact", actor.contact_id, model.__name__, None)
+            raise NotFound()
+        clause = rule.contact_read(actor)
+        if clause is None:
+            _deny("contact", actor.contact_id, model.__name__, None)
+            raise NotFound()
+        assert rule.account_column is not None
+        col = getattr(model, rule.account_column)
+        return select(model).where(
+            model.workspace_id == actor.workspace_id,  # type: ignore[attr-defined]
+            col == actor.account_id,
+            clause,
+        )
+    _deny("operator", actor.email, model.__name__, None)
+    raise NotFound()
+
+
+def get_scoped(
+    session: Session, actor: Actor, model: type[T], record_id: int, *, change: bool = False, lock: bool = False
+) -> T:
+    """One record by id within the actor's scope; ``NotFound`` for missing and for not-yours alike."""
+    query = scoped_select(actor, model, change=change).where(model.id == record_id)  # type: ignore[attr-defined]
+    if lock:
+        query = query.with_for_update()
+    row = session.exec(query).first()
+    if row is None:
+        _deny(actor.kind, getattr(actor, "audit_id", getattr(actor, "email", None)), model.__name__, record_id)
+        raise NotFound()
+    return row
+
+
+def lock_workspace(session: Session, workspace_id: int) -> Workspace:
+    """Lock the workspace row for the rest of the transaction (serialises seats and the audit chain)."""
+    ws = session.exec(select(Workspace).where(Workspace.id == workspace_id).with_for_update()).first()
+    if ws is None:
+        raise NotFound()
+    return ws

@@ -1,0 +1,151 @@
+"""Append-only audit trail, hash-chained per workspace.
+
+Each event's hash covers its canonical JSON and the previous event's hash, so editing or deleting any row breaks
+the chain from that point; the workspace row keeps the chain head so a deleted last row is caught too. Appends
+lock the workspace row, so concurrent appends still form one chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, select
+
+from models import AuditEvent, PlatformState, utcnow
+from portal_app.services.access import Actor, ContactActor, OperatorActor, StaffActor, lock_workspace, require_staff
+from portal_app.services.permissions import Permission
+
+PLATFORM_CHAIN = 0
+GENESIS = "0" * 64
+
+
+def _canonical(event: AuditEvent) -> str:
+    return json.dumps(
+        {
+            "workspace_id": event.workspace_id,
+            "seq": event.seq,
+            "actor_kind": event.actor_kind,
+            "actor_id": event.actor_id,
+            "action": event.action,
+            "target_type": event.target_type,
+            "target_id": event.target_id,
+            "data": event.data,
+            "created_at": event.created_at.isoformat(timespec="microseconds"),
+            "prev_hash": event.prev_hash,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+
+
+def _digest(event: AuditEvent) -> str:
+    return hashlib.sha256(_canonical(event).encode()).hexdigest()
+
+
+def _actor_fields(actor: Actor | None) -> tuple[str, int | None]:
+    if isinstance(actor, StaffActor):
+        return "staff", actor.user_id
+    if isinstance(actor, ContactActor):
+        return "contact", actor.contact_id
+    if isinstance(actor, OperatorActor):
+        return "operator", actor.user_id
+    return "system", None
+
+
+def append_event(
+    session: Session,
+    *,
+    workspace_id: int,
+    actor: Actor | None,
+    action: str,
+    target_type: str = "",
+    target_id: int | None = None,
+    data: dict[str, Any] | None = None,
+    actor_override: tuple[str, int | None] | None = None,
+) -> AuditEvent:
+    """Add an event to the workspace's chain inside the caller's transaction (the caller commits).
+
+    ``data`` must never hold tokens, cookies or file contents.
+    """
+    if workspace_id == PLATFORM_CHAIN:
+        head = session.exec(select(PlatformState).where(PlatformState.id == 1).with_for_update()).first()
+        if head is None:
+            head = PlatformState(id=1)
+            session.add(head)
+            session.flush()
+    else:
+        head = lock_workspace(session, workspace_id)  # type: ignore[assignment]
+    actor_kind, actor_id = actor_override or _actor_fields(actor)
+    created = utcnow()
+    event = AuditEvent(
+        workspace_id=workspace_id,
+        seq=head.audit_seq + 1,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        data=json.dumps(data or {}, sort_keys=True, separators=(",", ":"), default=str),
+        created_at=created,
+        prev_hash=head.audit_head or GENESIS,
+        hash="",
+    )
+    event.hash = _digest(event)
+    head.audit_seq = event.seq
+    head.audit_head = event.hash
+    session.add(event)
+    session.add(head)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    events: int
+    first_broken_seq: int | None = None
+    first_broken_id: int | None = None
+    reason: str = ""
+
+
+def verify_chain(session: Session, workspace_id: int) -> ChainReport:
+    """Walk a workspace's chain in order; name the first event that was edited, removed or reordered."""
+    from models import Workspace
+
+    expected_prev = GENESIS
+    expected_seq = 1
+    count = 0
+    query = select(AuditEvent).where(AuditEvent.workspace_id == workspace_id).order_by(AuditEvent.seq)  # type: ignore[arg-type]
+    for event in session.exec(query.execution_options(yield_per=500)):
+        count += 1
+        if event.seq != expected_seq:
+            return ChainReport(False, count, expected_seq, None, f"event #{expected_seq} is missing")
+        if event.prev_hash != expected_prev:
+            return ChainReport(False, count, event.seq, event.id, f"event #{event.seq} does not follow its predecessor")
+        if _digest(event) != event.hash:
+            return ChainReport(False, count, event.seq, event.id, f"event #{event.seq} was altered")
+        expected_prev = event.hash
+        expected_seq += 1
+    if workspace_id == PLATFORM_CHAIN:
+        head_row = session.get(PlatformState, 1)
+        head_seq, head_hash = (head_row.audit_seq, head_row.audit_head) if head_row else (0, "")
+    else:
+        ws = session.get(Workspace, workspace_id)
+        head_seq, head_hash = (ws.audit_seq, ws.audit_head) if ws else (0, "")
+    if head_seq != count or (count and head_hash != expected_prev):
+        return ChainReport(False, count, count + 1, None, f"event #{count + 1} (the latest) was removed")
+    return ChainReport(True, count)
+
+
+def list_events(
+    session: Session, actor: Actor, *, limit: int = 50, before_seq: int | None = None
+) -> list[AuditEvent]:
+    """Newest first, one page; scoped to the staff member's workspace and the ``audit:read`` permission."""
+    staff = require_staff(actor, Permission.AUDIT_READ)
+    query = select(AuditEvent).where(AuditEvent.workspace_id == staff.workspace_id)
+    if before_seq is not None:
+        query = query.where(AuditEvent.seq < before_seq)
+    return list(session.exec(query.order_by(AuditEvent.seq.desc()).limit(min(limit, 200))))  # type: ignore[attr-defined]

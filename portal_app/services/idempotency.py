@@ -1,0 +1,82 @@
+"""Customer actions as one transaction each, retried safely with an idempotency key.
+
+``run_customer_action`` performs the work (record + follow-up task + audit event, added to the session by the
+caller's ``perform``), stores the key with the result id and commits once. A retry with the same key, or a
+concurrent duplicate that lost the race, gets the first result and creates nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from models import IdempotencyKey
+from portal_app.services.access import ContactActor, StaffActor
+from portal_app.services.errors import Conflict, DomainError, ValidationFailed
+
+R = TypeVar("R")
+_KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
+
+
+def _scope(actor: ContactActor | StaffActor) -> str:
+    if isinstance(actor, ContactActor):
+        return f"contact:{actor.contact_id}:{actor.account_id}"
+    return f"staff:{actor.user_id}:{actor.workspace_id}"
+
+
+def _find(session: Session, scope: str, key: str) -> IdempotencyKey | None:
+    return session.exec(select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)).first()
+
+
+def run_customer_action(
+    session: Session,
+    actor: ContactActor | StaffActor,
+    *,
+    idempotency_key: str,
+    action: str,
+    perform: Callable[[], tuple[str, int]],
+    present: Callable[[int], R],
+) -> R:
+    """Run ``perform`` once per (actor, key); return ``present(result_id)`` for the first and every retry."""
+    if not _KEY_RE.match(idempotency_key or ""):
+        raise ValidationFailed("The request is missing a valid idempotency key. Please reload and try again.")
+    scope = _scope(actor)
+
+    def replay(existing: IdempotencyKey) -> R:
+        if existing.action != action or existing.result_id is None:
+            raise Conflict("This request was already used for a different action.")
+        return present(existing.result_id)
+
+    existing = _find(session, scope, idempotency_key)
+    if existing is not None:
+        return replay(existing)
+    try:
+        result_type, result_id = perform()
+        session.add(
+            IdempotencyKey(
+                workspace_id=actor.workspace_id,
+                scope=scope,
+                key=idempotency_key,
+                action=action,
+                result_type=result_type,
+                result_id=result_id,
+            )
+        )
+        session.commit()
+    except (DomainError, IntegrityError) as exc:
+        session.rollback()
+        # A concurrent request with the same key may have won: answer with its result.
+        existing = _find(session, scope, idempotency_key)
+        if existing is not None:
+            return replay(existing)
+        if isinstance(exc, IntegrityError):
+            raise Conflict("That action was just taken by someone else. Please reload.") from exc
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    return present(result_id)

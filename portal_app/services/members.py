@@ -1,0 +1,301 @@
+"""Workspace members and member invitations (seat limit, role ceilings, last-owner protection)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from models import SEAT_LIMIT, InvitationStatus, MemberInvitation, Membership, Role, User, utcnow
+from models.schemas import MemberInvitationRead, MemberRead
+from portal_app.services import audit, notifications, tokens
+from portal_app.services.access import Actor, StaffActor, get_scoped, lock_workspace, require_staff
+from portal_app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from portal_app.services.permissions import ROLE_LABELS, Permission, can_grant
+from portal_app.settings import get_settings
+
+INVITE_TTL = timedelta(days=7)
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
+INVALID_INVITE = "This invitation link is not valid. Ask the workspace for a new one."
+
+
+def normalize_email(email: str) -> str:
+    email = email.strip().lower()
+    if len(email) > 320 or not EMAIL_RE.match(email):
+        raise ValidationFailed("Enter a valid email address.")
+    return email
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: MemberInvitationRead
+    token: str  # shown once (in the mail); only its hash is stored
+
+
+def _seats_used(session: Session, workspace_id: int) -> int:
+    members = session.scalar(select(sa.func.count()).where(Membership.workspace_id == workspace_id)) or 0
+    pending = (
+        session.scalar(
+            select(sa.func.count()).where(
+                MemberInvitation.workspace_id == workspace_id,
+                MemberInvitation.status == InvitationStatus.PENDING,
+                MemberInvitation.expires_at > utcnow(),
+            )
+        )
+        or 0
+    )
+    return int(members) + int(pending)
+
+
+def list_members(session: Session, actor: Actor) -> list[MemberRead]:
+    """All members of the actor's workspace (at most six)."""
+    staff = require_staff(actor, Permission.MEMBERS_READ)
+    rows = session.exec(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
+        .where(Membership.workspace_id == staff.workspace_id)
+        .order_by(Membership.id)
+    ).all()
+    return [
+        MemberRead(id=m.id, user_id=m.user_id, role=m.role, email=u.email, name=u.name, created_at=m.created_at)  # type: ignore[arg-type]
+        for m, u in rows
+    ]
+
+
+def list_invitations(session: Session, actor: Actor) -> list[MemberInvitationRead]:
+    staff = require_staff(actor, Permission.MEMBERS_READ)
+    rows = session.exec(
+        select(MemberInvitation)
+        .where(
+            MemberInvitation.workspace_id == staff.workspace_id,
+            MemberInvitation.status == InvitationStatus.PENDING,
+        )
+        .order_by(MemberInvitation.id)
+        .limit(SEAT_LIMIT * 4)
+    ).all()
+    return [MemberInvitationRead.model_validate(r) for r in rows]
+
+
+def invite_member(session: Session, actor: Actor, *, email: str, role: Role) -> IssuedInvitation:
+    """Invite by email with a role at or below the inviter's. Counts pending invitations against the seat limit."""
+    staff = require_staff(actor, Permission.MEMBERS_MANAGE)
+    email = normalize_email(email)
+    if not can_grant(staff.role, role):
+        raise Forbidden("You cannot invite someone with a role above your own.")
+    ws = lock_workspace(session, staff.workspace_id)
+    already = session.exec(
+        select(Membership.id)
+        .join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
+        .where(Membership.workspace_id == ws.id, sa.func.lower(User.email) == email)
+    ).first()
+    if already is not None:
+        session.rollback()
+        raise Conflict("That person is already a member.")
+    if _seats_used(session, staff.workspace_id) >= SEAT_LIMIT:
+        session.rollback()
+        raise Conflict(f"This workspace has all {SEAT_LIMIT} seats in use, counting pending invitations.")
+    token = tokens.new_token()
+    now = utcnow()
+    inv = MemberInvitation(
+        workspace_id=staff.workspace_id,
+        email=email,
+        role=role,
+        token_hash=tokens.hash_token(token),
+        invited_by_user_id=staff.user_id,
+        created_at=now,
+        expires_at=now + INVITE_TTL,
+    )
+    session.add(inv)
+    session.flush()
+    link = f"{get_settings().public_base_url}/invite/{token}"
+    notifications.enqueue_mail(
+        session,
+        workspace_id=staff.workspace_id,
+        to_email=email,
+        subject=f"You are invited to {ws.name}",
+        body_text=(
+            f"You have been invited to join {ws.name} as {ROLE_LABELS[role]}.\n\n"
+            f"Sign in with the Google account for {email} and open this link within 7 days:\n{link}\n"
+        ),
+    )
+    audit.append_event(
+        session,
+        workspace_id=staff.workspace_id,
+        actor=staff,
+        action="member.invited",
+        target_type="member_invitation",
+        target_id=inv.id,
+        data={"email": email, "role": role.value},
+    )
+    session.commit()
+    return IssuedInvitation(MemberInvitationRead.model_validate(inv), token)
+
+
+def accept_invitation(session: Session, *, user_id: int, token: str) -> MemberRead:
+    """Redeem an invitation as the signed-in user; their verified email must match it.
+
+    Every failure (unknown, expired, used, revoked, wrong email) raises the same ``NotFound``. The seat limit is
+    re-checked under the workspace lock, so concurrent acceptances cannot exceed it.
+    """
+    user = session.get(User, user_id)
+    if user is None or not token or len(token) > 200:
+        raise NotFound(INVALID_INVITE)
+    inv = session.exec(
+        select(MemberInvitation).where(MemberInvitation.token_hash == tokens.hash_token(token))
+    ).first()
+    if inv is None:
+        raise NotFound(INVALID_INVITE)
+    lock_workspace(session, inv.workspace_id)
+    session.refresh(inv)
+    now = utcnow()
+    if (
+        inv.status is not InvitationStatus.PENDING
+        or inv.expires_at <= now
+        or not user.email_verified
+        or user.email.strip().lower() != inv.email
+    ):
+        session.rollback()
+        audit_failure = "expired" if inv.expires_at <= now else "refused"
+        audit.append_event(
+            session,
+            workspace_id=inv.workspace_id,
+            actor=None,
+            actor_override=("staff", user_id),
+            action="member.invitation_refused",
+            target_type="member_invitation",
+            target_id=inv.id,
+            data={"reason": audit_failure},
+        )
+        session.commit()
+        raise NotFound(INVALID_INVITE)
+    existing = session.exec(
+        select(Membership).where(Membership.workspace_id == inv.workspace_id, Membership.user_id == user_id)
+    ).first()
+    if existing is not None:
+        session.rollback()
+        raise Conflict("You are already a member of this workspace.")
+    members = session.scalar(select(sa.func.count()).where(Membership.workspace_id == inv.workspace_id)) or 0
+    if members >= SEAT_LIMIT:
+        session.rollback()
+        raise Conflict("This workspace has no free seat left. Ask an owner to free one.")
+    membership = Membership(workspace_id=inv.workspace_id, user_id=user_id, role=inv.role)
+    inv.status = InvitationStatus.ACCEPTED
+    inv.accepted_by_user_id = user_id
+    inv.decided_at = now
+    session.add(membership)
+    session.add(inv)
+    session.flush()
+    audit.append_event(
+        session,
+        workspace_id=inv.workspace_id,
+        actor=None,
+        actor_override=("staff", user_id),
+        action="member.joined",
+        target_type="membership",
+        target_id=membership.id,
+        data={"role": inv.role.value},
+    )
+    session.commit()
+    return MemberRead(
+        id=membership.id,  # type: ignore[arg-type]
+        user_id=user_id,
+        role=membership.role,
+        email=user.email,
+        name=user.name,
+        created_at=membership.created_at,
+    )
+
+
+def revoke_invitation(session: Session, actor: Actor, invitation_id: int) -> MemberInvitationRead:
+    staff = require_staff(actor, Permission.MEMBERS_MANAGE)
+    inv = get_scoped(session, staff, MemberInvitation, invitation_id, change=True, lock=True)
+    if inv.status is not InvitationStatus.PENDING:
+        raise Conflict("Only a pending invitation can be revoked.")
+    if not can_grant(staff.role, inv.role):
+        raise Forbidden("You cannot revoke an invitation for a role above your own.")
+    inv.status = InvitationStatus.REVOKED
+    inv.decided_at = utcnow()
+    session.add(inv)
+    audit.append_event(
+        session,
+        workspace_id=staff.workspace_id,
+        actor=staff,
+        action="member.invitation_revoked",
+        target_type="member_invitation",
+        target_id=inv.id,
+    )
+    session.commit()
+    return MemberInvitationRead.model_validate(inv)
+
+
+def _owner_count(session: Session, workspace_id: int) -> int:
+    return int(
+        session.scalar(
+            select(sa.func.count()).where(Membership.workspace_id == workspace_id, Membership.role == Role.OWNER)
+        )
+        or 0
+    )
+
+
+def _target(session: Session, staff: StaffActor, membership_id: int) -> Membership:
+    lock_workspace(session, staff.workspace_id)
+    member = get_scoped(session, staff, Membership, membership_id, change=True)
+    if not can_grant(staff.role, member.role):
+        raise Forbidden("You cannot change a member whose role is above your own.")
+    return member
+
+
+def change_role(session: Session, actor: Actor, membership_id: int, *, role: Role) -> MemberRead:
+    """Change a member's role; nobody grants above their own role and the last owner stays an owner."""
+    staff = require_staff(actor, Permission.MEMBERS_MANAGE)
+    if not can_grant(staff.role, role):
+        raise Forbidden("You cannot grant a role above your own.")
+    member = _target(session, staff, membership_id)
+    if member.role is Role.OWNER and role is not Role.OWNER and _owner_count(session, staff.workspace_id) <= 1:
+        session.rollback()
+        raise Conflict("The last owner cannot be demoted. Make someone else an owner first.")
+    previous = member.role
+    member.role = role
+    session.add(member)
+    audit.append_event(
+        session,
+        workspace_id=staff.workspace_id,
+        actor=staff,
+        action="member.role_changed",
+        target_type="membership",
+        target_id=member.id,
+        data={"from": previous.value, "to": role.value},
+    )
+    session.commit()
+    user = session.get(User, member.user_id)
+    return MemberRead(
+        id=member.id,  # type: ignore[arg-type]
+        user_id=member.user_id,
+        role=member.role,
+        email=user.email if user else "",
+        name=user.name if user else "",
+        created_at=member.created_at,
+    )
+
+
+def remove_member(session: Session, actor: Actor, membership_id: int) -> None:
+    """Remove a member (effective on their next event); the last owner cannot be removed."""
+    staff = require_staff(actor, Permission.MEMBERS_MANAGE)
+    member = _target(session, staff, membership_id)
+    if member.role is Role.OWNER and _owner_count(session, staff.workspace_id) <= 1:
+        session.rollback()
+        raise Conflict("The last owner cannot be removed.")
+    audit.append_event(
+        session,
+        workspace_id=staff.workspace_id,
+        actor=staff,
+        action="member.removed",
+        target_type="membership",
+        target_id=member.id,
+        data={"user_id": member.user_id, "role": member.role.value},
+    )
+    session.delete(member)
+    session.commit()

@@ -1,0 +1,78 @@
+"""Application settings, read from the environment (prefix ``PORTAL_``) and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Values that ship in examples and must never guard a production deployment.
+PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "dev-insecure-secret", "secret", "placeholder"})
+DEV_SESSION_SECRET = "dev-insecure-secret"
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    TEST = "test"
+    PROD = "prod"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PORTAL_", env_file=".env", extra="ignore")
+
+    env: Environment = Environment.DEV
+    database_url: str = Field(default=f"sqlite:///{PROJECT_ROOT / 'var' / 'portal.db'}")
+    storage_dir: Path = PROJECT_ROOT / "var" / "private"
+    session_secret: str = DEV_SESSION_SECRET
+    public_base_url: str = "http://localhost:3000"
+
+    # Identity provider. Empty issuer in dev/test means the built-in development provider.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    operator_emails: list[str] = Field(default_factory=list)
+
+    # Mail. Empty host means the local outbox (shown at a dev-only mailbox page).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    mail_from: str = "Customer Portal <portal@localhost>"
+
+    # Limits
+    session_idle_minutes: int = 60 * 8
+    session_absolute_hours: int = 24 * 7
+    upload_max_bytes: int = 10 * 1024 * 1024
+    account_quota_bytes: int = 200 * 1024 * 1024
+
+    load_demo_data: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.env is Environment.PROD:
+            if self.session_secret.strip().lower() in PLACEHOLDER_SECRETS or len(self.session_secret) < 32:
+                raise ValueError(
+                    "PORTAL_SESSION_SECRET must be set to a random value of at least 32 characters in prod"
+                )
+            if not self.oidc_issuer:
+                raise ValueError("PORTAL_OIDC_ISSUER must be set in prod (the development provider is dev/test only)")
+        return self
+
+    @property
+    def is_dev_like(self) -> bool:
+        return self.env in (Environment.DEV, Environment.TEST)
+
+    @property
+    def uses_builtin_identity_provider(self) -> bool:
+        return not self.oidc_issuer and self.is_dev_like
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
