@@ -1,6 +1,13 @@
 """SQLModel tables. Importing this package registers every table on ``SQLModel.metadata``."""
 
-from models.account import ContactAccess, Contact, ContactInvitation, ContactStatus, CustomerAccount, MagicLink
+from models.account import (
+    Contact,
+    ContactAccess,
+    ContactInvitation,
+    ContactStatus,
+    CustomerAccount,
+    MagicLink,
+)
 from models.audit import AuditEvent, PlatformState
 from models.base import UTCDateTime, utcnow
 from models.delivery import Delivery, DeliveryEvent, DeliveryStatus

@@ -38,7 +38,12 @@ def enum_column(enum_cls: type[StrEnum], **kwargs: Any) -> sa.Column[Any]:
     """A VARCHAR column holding a StrEnum's value (no native enum types: migrations stay portable)."""
     length = max(len(m.value) for m in enum_cls)
     return sa.Column(
-        sa.Enum(enum_cls, native_enum=False, length=max(length, 16), values_callable=lambda e: [m.value for m in e]),
+        sa.Enum(
+            enum_cls,
+            native_enum=False,
+            length=max(length, 16),
+            values_callable=lambda e: [m.value for m in e],
+        ),
         **kwargs,
     )
 

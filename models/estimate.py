@@ -58,10 +58,10 @@ class EstimateVersion(SQLModel, table=True):
     estimate_id: int = Field(foreign_key="estimate.id")
     version: int
     customer_notes: str = Field(default="", max_length=4000)
-    subtotal_minor: int = 0
-    tax_minor: int = 0
-    total_minor: int = 0
-    cost_minor: int = 0  # internal: never in a portal projection
+    subtotal_minor: int = Field(default=0, sa_type=sa.BigInteger)
+    tax_minor: int = Field(default=0, sa_type=sa.BigInteger)
+    total_minor: int = Field(default=0, sa_type=sa.BigInteger)
+    cost_minor: int = Field(default=0, sa_type=sa.BigInteger)  # internal: never in a portal projection
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -74,7 +74,7 @@ class EstimateLine(SQLModel, table=True):
     position: int
     description: str = Field(max_length=500)
     quantity: int = 1
-    unit_price_minor: int = 0
-    unit_cost_minor: int = 0  # internal
+    unit_price_minor: int = Field(default=0, sa_type=sa.BigInteger)
+    unit_cost_minor: int = Field(default=0, sa_type=sa.BigInteger)  # internal
     tax_rate_bp: int = 0  # basis points: 2000 = 20 %
-    total_minor: int = 0
+    total_minor: int = Field(default=0, sa_type=sa.BigInteger)

@@ -1,6 +1,6 @@
 """Files a contact sends: quarantined until a reviewer accepts or rejects them."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -35,13 +35,13 @@ class IntakeFile(SQLModel, table=True):
     kind: IntakeKind = Field(sa_column=enum_column(IntakeKind, nullable=False))
     document_request_id: int | None = Field(default=None, foreign_key="document_request.id")
     invoice_id: int | None = Field(default=None, foreign_key="invoice.id")
-    claimed_amount_minor: int | None = None
-    claimed_paid_on: str = Field(default="", max_length=10)
+    claimed_amount_minor: int | None = Field(default=None, sa_type=sa.BigInteger)
+    claimed_paid_on: date | None = None
     note: str = Field(default="", max_length=2000)
     storage_key: str = Field(max_length=100, unique=True)  # random; never derived from the upload's name
     original_name: str = Field(max_length=120)  # sanitised, for display only
     sniffed_type: str = Field(max_length=100)
-    size_bytes: int
+    size_bytes: int = Field(sa_type=sa.BigInteger)
     sha256: str = Field(max_length=64)
     status: IntakeStatus = Field(
         default=IntakeStatus.AWAITING_REVIEW, sa_column=enum_column(IntakeStatus, nullable=False)

@@ -30,14 +30,16 @@ class Invoice(SQLModel, table=True):
     account_id: int = Field(foreign_key="customer_account.id")
     estimate_id: int | None = Field(default=None, foreign_key="estimate.id")
     number: str = Field(max_length=32)
-    status: InvoiceStatus = Field(default=InvoiceStatus.DRAFT, sa_column=enum_column(InvoiceStatus, nullable=False))
+    status: InvoiceStatus = Field(
+        default=InvoiceStatus.DRAFT, sa_column=enum_column(InvoiceStatus, nullable=False)
+    )
     currency: str = Field(default="USD", max_length=3)
     issue_date: date | None = None
     due_date: date | None = None
-    subtotal_minor: int = 0
-    tax_minor: int = 0
-    total_minor: int = 0
-    amount_paid_minor: int = 0
+    subtotal_minor: int = Field(default=0, sa_type=sa.BigInteger)
+    tax_minor: int = Field(default=0, sa_type=sa.BigInteger)
+    total_minor: int = Field(default=0, sa_type=sa.BigInteger)
+    amount_paid_minor: int = Field(default=0, sa_type=sa.BigInteger)
     customer_notes: str = Field(default="", max_length=4000)
     internal_notes: str = Field(default="", max_length=4000)
     created_by_user_id: int | None = Field(default=None, foreign_key="user.id")
@@ -56,9 +58,9 @@ class InvoiceLine(SQLModel, table=True):
     position: int
     description: str = Field(max_length=500)
     quantity: int = 1
-    unit_price_minor: int = 0
+    unit_price_minor: int = Field(default=0, sa_type=sa.BigInteger)
     tax_rate_bp: int = 0
-    total_minor: int = 0
+    total_minor: int = Field(default=0, sa_type=sa.BigInteger)
 
 
 class Payment(SQLModel, table=True):
@@ -71,7 +73,7 @@ class Payment(SQLModel, table=True):
     workspace_id: int = Field(foreign_key="workspace.id")
     account_id: int = Field(foreign_key="customer_account.id")
     invoice_id: int = Field(foreign_key="invoice.id")
-    amount_minor: int
+    amount_minor: int = Field(sa_type=sa.BigInteger)
     currency: str = Field(max_length=3)
     received_on: date
     method: str = Field(default="bank_transfer", max_length=40)

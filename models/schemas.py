@@ -316,3 +316,15 @@ class StatementRead(ReadModel):
     closing_balance_minor: int
     lines: list[StatementLine]
     aging: AgingBuckets
+
+
+class AuditEventRead(ReadModel):
+    id: int
+    seq: int
+    actor_kind: str
+    actor_id: int | None
+    action: str
+    target_type: str
+    target_id: int | None
+    data: str
+    created_at: datetime

@@ -13,7 +13,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Values that ship in examples and must never guard a production deployment.
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "dev-insecure-secret", "secret", "placeholder"})
-DEV_SESSION_SECRET = "dev-insecure-secret"
+DEV_SESSION_SECRET = "dev-insecure-secret"  # noqa: S105  refused in prod by the validator below
 
 
 class Environment(StrEnum):
@@ -61,7 +61,9 @@ class Settings(BaseSettings):
                     "PORTAL_SESSION_SECRET must be set to a random value of at least 32 characters in prod"
                 )
             if not self.oidc_issuer:
-                raise ValueError("PORTAL_OIDC_ISSUER must be set in prod (the development provider is dev/test only)")
+                raise ValueError(
+                    "PORTAL_OIDC_ISSUER must be set in prod (the development provider is dev/test only)"
+                )
         return self
 
     @property

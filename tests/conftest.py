@@ -40,8 +40,9 @@ def _reset_schema(engine: sa.Engine) -> None:
 
 
 def _migrate(engine: sa.Engine) -> None:
-    from alembic import command
     from alembic.config import Config
+
+    from alembic import command
 
     cfg = Config(str(Path(__file__).resolve().parent.parent / "alembic.ini"))
     with engine.connect() as conn:

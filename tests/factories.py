@@ -58,11 +58,17 @@ def add_member(session: Session, ws: Workspace, role: Role, *, user: User | None
     return access.resolve_staff(session, user_id=user.id, workspace_id=ws.id)
 
 
-def make_account(session: Session, ws: Workspace, *, name: str | None = None, currency: str = "USD") -> CustomerAccount:
+def make_account(
+    session: Session, ws: Workspace, *, name: str | None = None, currency: str = "USD"
+) -> CustomerAccount:
     i = n()
     assert ws.id is not None
     acct = CustomerAccount(
-        workspace_id=ws.id, code=f"A{i}", name=name or f"Account {i}", currency=currency, internal_notes="secret margin"
+        workspace_id=ws.id,
+        code=f"A{i}",
+        name=name or f"Account {i}",
+        currency=currency,
+        internal_notes="secret margin",
     )
     session.add(acct)
     session.flush()
@@ -82,7 +88,10 @@ def make_contact(
     if contact is None:
         i = n()
         contact = Contact(
-            workspace_id=account.workspace_id, email=f"contact{i}@customer.test", name=f"Contact {i}", status=status
+            workspace_id=account.workspace_id,
+            email=f"contact{i}@customer.test",
+            name=f"Contact {i}",
+            status=status,
         )
         session.add(contact)
         session.flush()
@@ -135,7 +144,12 @@ def make_tenant(session: Session, *, name: str | None = None) -> Tenant:
         contact=make_contact(session, a1),
         billing_contact=make_contact(session, a1, operations=False, documents=False),
         other_contact=make_contact(session, a2),
-        staff={Role.OWNER: owner, Role.MANAGER: manager, Role.TEAM_LEAD: lead, Role.FINANCE_REVIEWER: finance},
+        staff={
+            Role.OWNER: owner,
+            Role.MANAGER: manager,
+            Role.TEAM_LEAD: lead,
+            Role.FINANCE_REVIEWER: finance,
+        },
     )
     # Services own their unit of work (they commit or roll back), so the fixture data must already be committed.
     session.commit()

@@ -153,7 +153,8 @@ def resolve_contact(session: Session, *, contact_id: int, account_id: int) -> Co
 
 def _deny(actor_kind: str, actor_id: object, what: str, target: object) -> None:
     security_log.warning(
-        "authorization failure", extra={"actor_kind": actor_kind, "actor_id": actor_id, "what": what, "target": target}
+        "authorization failure",
+        extra={"actor_kind": actor_kind, "actor_id": actor_id, "what": what, "target": target},
     )
 
 
@@ -279,7 +280,9 @@ RECORD_RULES: dict[str, RecordRule] = {
     ),
     "task": RecordRule(FollowUpTask, Permission.TASKS_READ, Permission.TASKS_MANAGE, account_column=None),
     "audit_event": RecordRule(AuditEvent, Permission.AUDIT_READ, Permission.AUDIT_READ, account_column=None),
-    "membership": RecordRule(Membership, Permission.MEMBERS_READ, Permission.MEMBERS_MANAGE, account_column=None),
+    "membership": RecordRule(
+        Membership, Permission.MEMBERS_READ, Permission.MEMBERS_MANAGE, account_column=None
+    ),
     "member_invitation": RecordRule(
         MemberInvitation, Permission.MEMBERS_READ, Permission.MEMBERS_MANAGE, account_column=None
     ),
@@ -318,7 +321,13 @@ def scoped_select(actor: Actor, model: type[T], *, change: bool = False) -> Sele
 
 
 def get_scoped(
-    session: Session, actor: Actor, model: type[T], record_id: int, *, change: bool = False, lock: bool = False
+    session: Session,
+    actor: Actor,
+    model: type[T],
+    record_id: int,
+    *,
+    change: bool = False,
+    lock: bool = False,
 ) -> T:
     """One record by id within the actor's scope; ``NotFound`` for missing and for not-yours alike."""
     query = scoped_select(actor, model, change=change).where(model.id == record_id)  # type: ignore[attr-defined]
@@ -326,7 +335,9 @@ def get_scoped(
         query = query.with_for_update()
     row = session.exec(query).first()
     if row is None:
-        _deny(actor.kind, getattr(actor, "audit_id", getattr(actor, "email", None)), model.__name__, record_id)
+        _deny(
+            actor.kind, getattr(actor, "audit_id", getattr(actor, "email", None)), model.__name__, record_id
+        )
         raise NotFound()
     return row
 

@@ -6,7 +6,7 @@ import re
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models import CustomerAccount
 from models.portal import PortalAccount
@@ -112,7 +112,13 @@ def get_account(session: Session, actor: Actor, account_id: int) -> AccountRead:
 
 
 def list_accounts(
-    session: Session, actor: Actor, *, search: str = "", include_archived: bool = False, offset: int = 0, limit: int = 25
+    session: Session,
+    actor: Actor,
+    *,
+    search: str = "",
+    include_archived: bool = False,
+    offset: int = 0,
+    limit: int = 25,
 ) -> Page[AccountRead]:
     """One page of the workspace's accounts by name."""
     staff = require_staff(actor, Permission.ACCOUNTS_READ)
@@ -122,10 +128,16 @@ def list_accounts(
     if search.strip():
         term = f"%{search.strip()[:100].lower()}%"
         query = query.where(
-            sa.or_(sa.func.lower(CustomerAccount.name).like(term), sa.func.lower(CustomerAccount.code).like(term))
+            sa.or_(
+                sa.func.lower(CustomerAccount.name).like(term), sa.func.lower(CustomerAccount.code).like(term)
+            )
         )
     return Page.fetch(
-        session, query.order_by(CustomerAccount.name, CustomerAccount.id), AccountRead, offset=offset, limit=limit  # type: ignore[arg-type]
+        session,
+        query.order_by(col(CustomerAccount.name), col(CustomerAccount.id)),
+        AccountRead,
+        offset=offset,
+        limit=limit,  # type: ignore[arg-type]
     )
 
 

@@ -14,8 +14,16 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from models import AuditEvent, PlatformState, utcnow
-from portal_app.services.access import Actor, ContactActor, OperatorActor, StaffActor, lock_workspace, require_staff
+from models import AuditEvent, PlatformState, Workspace, utcnow
+from models.schemas import AuditEventRead
+from portal_app.services.access import (
+    Actor,
+    ContactActor,
+    OperatorActor,
+    StaffActor,
+    lock_workspace,
+    require_staff,
+)
 from portal_app.services.permissions import Permission
 
 PLATFORM_CHAIN = 0
@@ -71,13 +79,14 @@ def append_event(
     ``data`` must never hold tokens, cookies or file contents.
     """
     if workspace_id == PLATFORM_CHAIN:
-        head = session.exec(select(PlatformState).where(PlatformState.id == 1).with_for_update()).first()
-        if head is None:
-            head = PlatformState(id=1)
-            session.add(head)
+        platform = session.exec(select(PlatformState).where(PlatformState.id == 1).with_for_update()).first()
+        if platform is None:
+            platform = PlatformState(id=1)
+            session.add(platform)
             session.flush()
+        head: PlatformState | Workspace = platform
     else:
-        head = lock_workspace(session, workspace_id)  # type: ignore[assignment]
+        head = lock_workspace(session, workspace_id)
     actor_kind, actor_id = actor_override or _actor_fields(actor)
     created = utcnow()
     event = AuditEvent(
@@ -113,8 +122,6 @@ class ChainReport:
 
 def verify_chain(session: Session, workspace_id: int) -> ChainReport:
     """Walk a workspace's chain in order; name the first event that was edited, removed or reordered."""
-    from models import Workspace
-
     expected_prev = GENESIS
     expected_seq = 1
     count = 0
@@ -124,7 +131,9 @@ def verify_chain(session: Session, workspace_id: int) -> ChainReport:
         if event.seq != expected_seq:
             return ChainReport(False, count, expected_seq, None, f"event #{expected_seq} is missing")
         if event.prev_hash != expected_prev:
-            return ChainReport(False, count, event.seq, event.id, f"event #{event.seq} does not follow its predecessor")
+            return ChainReport(
+                False, count, event.seq, event.id, f"event #{event.seq} does not follow its predecessor"
+            )
         if _digest(event) != event.hash:
             return ChainReport(False, count, event.seq, event.id, f"event #{event.seq} was altered")
         expected_prev = event.hash
@@ -142,10 +151,11 @@ def verify_chain(session: Session, workspace_id: int) -> ChainReport:
 
 def list_events(
     session: Session, actor: Actor, *, limit: int = 50, before_seq: int | None = None
-) -> list[AuditEvent]:
+) -> list[AuditEventRead]:
     """Newest first, one page; scoped to the staff member's workspace and the ``audit:read`` permission."""
     staff = require_staff(actor, Permission.AUDIT_READ)
     query = select(AuditEvent).where(AuditEvent.workspace_id == staff.workspace_id)
     if before_seq is not None:
         query = query.where(AuditEvent.seq < before_seq)
-    return list(session.exec(query.order_by(AuditEvent.seq.desc()).limit(min(limit, 200))))  # type: ignore[attr-defined]
+    rows = session.exec(query.order_by(AuditEvent.seq.desc()).limit(max(1, min(limit, 200))))  # type: ignore[attr-defined]
+    return [AuditEventRead.model_validate(r) for r in rows]

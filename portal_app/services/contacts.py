@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from models import AuthSession, Contact, ContactAccess, ContactInvitation, ContactStatus, CustomerAccount, MagicLink, utcnow
+from models import (
+    AuthSession,
+    Contact,
+    ContactAccess,
+    ContactInvitation,
+    ContactStatus,
+    CustomerAccount,
+    MagicLink,
+    utcnow,
+)
 from models.schemas import ContactAccessRead, ContactRead
 from portal_app.services import audit
 from portal_app.services.access import Actor, get_scoped, require_staff
@@ -39,7 +48,9 @@ def add_contact(
         session.add(contact)
         session.flush()
     linked = session.exec(
-        select(ContactAccess).where(ContactAccess.contact_id == contact.id, ContactAccess.account_id == account.id)
+        select(ContactAccess).where(
+            ContactAccess.contact_id == contact.id, ContactAccess.account_id == account.id
+        )
     ).first()
     if linked is not None:
         session.rollback()
@@ -69,7 +80,14 @@ def add_contact(
 
 
 def set_contact_permissions(
-    session: Session, actor: Actor, contact_id: int, account_id: int, *, billing: bool, operations: bool, documents: bool
+    session: Session,
+    actor: Actor,
+    contact_id: int,
+    account_id: int,
+    *,
+    billing: bool,
+    operations: bool,
+    documents: bool,
 ) -> ContactAccessRead:
     staff = require_staff(actor, Permission.CONTACTS_MANAGE)
     get_scoped(session, staff, Contact, contact_id)
@@ -97,7 +115,9 @@ def set_contact_permissions(
     return ContactAccessRead.model_validate(link)
 
 
-def list_account_contacts(session: Session, actor: Actor, account_id: int) -> list[tuple[ContactRead, ContactAccessRead]]:
+def list_account_contacts(
+    session: Session, actor: Actor, account_id: int
+) -> list[tuple[ContactRead, ContactAccessRead]]:
     """Contacts linked to one account of the workspace (bounded: at most 200)."""
     staff = require_staff(actor, Permission.ACCOUNTS_READ)
     get_scoped(session, staff, CustomerAccount, account_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     CustomerAccount,
@@ -225,7 +225,9 @@ def share_estimate(session: Session, actor: Actor, estimate_id: int) -> Estimate
     staff = require_staff(actor, Permission.ESTIMATES_MANAGE)
     est = get_scoped(session, staff, Estimate, estimate_id, change=True, lock=True)
     if est.status is not EstimateStatus.DRAFT:
-        raise Conflict("Only a draft can be shared; this estimate is already " + est.status.value.replace("_", " ") + ".")
+        raise Conflict(
+            "Only a draft can be shared; this estimate is already " + est.status.value.replace("_", " ") + "."
+        )
     if est.valid_until is not None and est.valid_until < today():
         raise ValidationFailed("Set a 'valid until' date in the future before sharing.")
     now = utcnow()
@@ -360,7 +362,7 @@ def decide_estimate(
                 Estimate.account_id == contact.account_id,  # type: ignore[arg-type]
                 Estimate.status == EstimateStatus.SHARED,  # type: ignore[arg-type]
                 Estimate.current_version == version,  # type: ignore[arg-type]
-                sa.or_(Estimate.valid_until.is_(None), Estimate.valid_until >= today()),  # type: ignore[union-attr, operator]
+                sa.or_(col(Estimate.valid_until).is_(None), col(Estimate.valid_until) >= today()),
             )
             .values(
                 status=new_status,
@@ -407,7 +409,9 @@ def _refusal(est: Estimate, version: int) -> str:
     if est.status is not EstimateStatus.SHARED:
         return f"This estimate is {est.status.value.replace('_', ' ')} and can no longer be answered."
     if est.current_version != version:
-        return f"A newer version (v{est.current_version}) of this estimate was issued. Please review it first."
+        return (
+            f"A newer version (v{est.current_version}) of this estimate was issued. Please review it first."
+        )
     return "This estimate has expired. Ask the team to re-issue it."
 
 
@@ -434,15 +438,21 @@ def list_estimates(
     if status is not None:
         query = query.where(Estimate.status == status)
     return Page.fetch(
-        session, query.order_by(Estimate.updated_at.desc(), Estimate.id.desc()), EstimateRead, offset=offset, limit=limit  # type: ignore[attr-defined]
+        session,
+        query.order_by(col(Estimate.updated_at).desc(), col(Estimate.id).desc()),
+        EstimateRead,
+        offset=offset,
+        limit=limit,  # type: ignore[attr-defined]
     )
 
 
-def portal_list_estimates(session: Session, actor: Actor, *, offset: int = 0, limit: int = 25) -> Page[PortalEstimate]:
+def portal_list_estimates(
+    session: Session, actor: Actor, *, offset: int = 0, limit: int = 25
+) -> Page[PortalEstimate]:
     """The contact's account's shared estimates (never drafts), newest first."""
     if not isinstance(actor, ContactActor):
         raise NotFound()
-    query = scoped_select(actor, Estimate).order_by(Estimate.updated_at.desc(), Estimate.id.desc())  # type: ignore[attr-defined]
+    query = scoped_select(actor, Estimate).order_by(col(Estimate.updated_at).desc(), col(Estimate.id).desc())
     return Page.fetch(session, query, PortalEstimate, offset=offset, limit=limit)
 
 

@@ -29,7 +29,9 @@ def _scope(actor: ContactActor | StaffActor) -> str:
 
 
 def _find(session: Session, scope: str, key: str) -> IdempotencyKey | None:
-    return session.exec(select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)).first()
+    return session.exec(
+        select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+    ).first()
 
 
 def run_customer_action(

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from portal_app.services.errors import ValidationFailed
 
 MAX_LINES = 200
-MAX_AMOUNT_MINOR = 10**13  # far above any real line; keeps sums inside 64-bit integers
+MAX_AMOUNT_MINOR = 10**13  # per unit; far above any real price
+MAX_TOTAL_MINOR = 10**15  # per line and per document; keeps every stored sum well inside 64-bit integers
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,20 @@ def compute(lines: list[LineInput]) -> Totals:
         net = line.quantity * line.unit_price_minor
         tax = _round_half_up(net * line.tax_rate_bp, 10_000)
         out.append(
-            ComputedLine(i, desc, line.quantity, line.unit_price_minor, line.tax_rate_bp, line.unit_cost_minor, net, tax)
+            ComputedLine(
+                i,
+                desc,
+                line.quantity,
+                line.unit_price_minor,
+                line.tax_rate_bp,
+                line.unit_cost_minor,
+                net,
+                tax,
+            )
         )
     subtotal = sum(c.net_minor for c in out)
+    if any(c.net_minor > MAX_TOTAL_MINOR for c in out) or subtotal * 2 > MAX_TOTAL_MINOR:
+        raise ValidationFailed("The amounts are too large for one document. Split it into several.")
     tax_total = sum(c.tax_minor for c in out)
     cost = sum(c.quantity * c.unit_cost_minor for c in out)
     return Totals(out, subtotal, tax_total, subtotal + tax_total, cost)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import SEAT_LIMIT, InvitationStatus, MemberInvitation, Membership, Role, User, utcnow
 from models.schemas import MemberInvitationRead, MemberRead
@@ -57,10 +57,12 @@ def list_members(session: Session, actor: Actor) -> list[MemberRead]:
         select(Membership, User)
         .join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
         .where(Membership.workspace_id == staff.workspace_id)
-        .order_by(Membership.id)
+        .order_by(col(Membership.id))
     ).all()
     return [
-        MemberRead(id=m.id, user_id=m.user_id, role=m.role, email=u.email, name=u.name, created_at=m.created_at)  # type: ignore[arg-type]
+        MemberRead(
+            id=m.id, user_id=m.user_id, role=m.role, email=u.email, name=u.name, created_at=m.created_at
+        )  # type: ignore[arg-type]
         for m, u in rows
     ]
 
@@ -73,7 +75,7 @@ def list_invitations(session: Session, actor: Actor) -> list[MemberInvitationRea
             MemberInvitation.workspace_id == staff.workspace_id,
             MemberInvitation.status == InvitationStatus.PENDING,
         )
-        .order_by(MemberInvitation.id)
+        .order_by(col(MemberInvitation.id))
         .limit(SEAT_LIMIT * 4)
     ).all()
     return [MemberInvitationRead.model_validate(r) for r in rows]
@@ -234,7 +236,9 @@ def revoke_invitation(session: Session, actor: Actor, invitation_id: int) -> Mem
 def _owner_count(session: Session, workspace_id: int) -> int:
     return int(
         session.scalar(
-            select(sa.func.count()).where(Membership.workspace_id == workspace_id, Membership.role == Role.OWNER)
+            select(sa.func.count()).where(
+                Membership.workspace_id == workspace_id, Membership.role == Role.OWNER
+            )
         )
         or 0
     )
@@ -254,7 +258,11 @@ def change_role(session: Session, actor: Actor, membership_id: int, *, role: Rol
     if not can_grant(staff.role, role):
         raise Forbidden("You cannot grant a role above your own.")
     member = _target(session, staff, membership_id)
-    if member.role is Role.OWNER and role is not Role.OWNER and _owner_count(session, staff.workspace_id) <= 1:
+    if (
+        member.role is Role.OWNER
+        and role is not Role.OWNER
+        and _owner_count(session, staff.workspace_id) <= 1
+    ):
         session.rollback()
         raise Conflict("The last owner cannot be demoted. Make someone else an owner first.")
     previous = member.role

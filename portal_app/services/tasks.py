@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import FollowUpTask, Membership, Role, TaskStatus, utcnow
 from models.schemas import Page, TaskRead
@@ -81,7 +81,10 @@ def list_tasks(
     query = scoped_select(staff, FollowUpTask).where(FollowUpTask.status.in_(statuses))  # type: ignore[attr-defined]
     if mine:
         query = query.where(
-            sa.or_(FollowUpTask.assignee_user_id == staff.user_id, FollowUpTask.assignee_role == staff.role)
+            sa.or_(
+                col(FollowUpTask.assignee_user_id) == staff.user_id,
+                col(FollowUpTask.assignee_role) == staff.role,
+            )
         )
     if role is not None:
         query = query.where(FollowUpTask.assignee_role == role)

@@ -30,7 +30,13 @@ def validate_slug(slug: str) -> str:
 
 
 def create_workspace(
-    session: Session, user_id: int, *, name: str, slug: str, portal_enabled: bool = False, currency: str = "USD"
+    session: Session,
+    user_id: int,
+    *,
+    name: str,
+    slug: str,
+    portal_enabled: bool = False,
+    currency: str = "USD",
 ) -> WorkspaceRead:
     """Create a workspace with ``user_id`` as its owner. Raises ``ValidationFailed`` or ``Conflict`` (slug taken)."""
     name = " ".join(name.split())
@@ -80,7 +86,7 @@ def list_user_workspaces(session: Session, user_id: int) -> list[tuple[Workspace
         .order_by(Workspace.name)
         .limit(100)
     ).all()
-    return [(WorkspaceRead.model_validate(ws), role) for ws, role in rows]
+    return [(WorkspaceRead.model_validate(ws), Role(role)) for ws, role in rows]
 
 
 def set_portal_enabled(session: Session, actor: Actor, *, enabled: bool) -> WorkspaceRead:

@@ -64,22 +64,43 @@ def _records(session: Session, t) -> dict[str, tuple[type, int]]:
     session.flush()
     rows["estimate"], rows["invoice"] = est, inv
     rows["payment"] = Payment(
-        workspace_id=ws, account_id=acct, invoice_id=inv.id, amount_minor=10, currency="USD", received_on=date(2026, 1, 1)
+        workspace_id=ws,
+        account_id=acct,
+        invoice_id=inv.id,
+        amount_minor=10,
+        currency="USD",
+        received_on=date(2026, 1, 1),
     )
     rows["approval"] = ApprovalRequest(workspace_id=ws, account_id=acct, title="a")
     rows["document_request"] = DocumentRequest(workspace_id=ws, account_id=acct, title="d")
     rows["intake_file"] = IntakeFile(
-        workspace_id=ws, account_id=acct, contact_id=t.contact.contact_id, kind=IntakeKind.PAYMENT_PROOF,
-        storage_key=uuid.uuid4().hex, original_name="p.pdf", sniffed_type="application/pdf", size_bytes=1, sha256="0" * 64,
+        workspace_id=ws,
+        account_id=acct,
+        contact_id=t.contact.contact_id,
+        kind=IntakeKind.PAYMENT_PROOF,
+        storage_key=uuid.uuid4().hex,
+        original_name="p.pdf",
+        sniffed_type="application/pdf",
+        size_bytes=1,
+        sha256="0" * 64,
     )
     rows["message_thread"] = MessageThread(workspace_id=ws, account_id=acct, subject="s")
     rows["delivery"] = Delivery(workspace_id=ws, account_id=acct, reference="D1", shared=True)
-    rows["task"] = FollowUpTask(workspace_id=ws, account_id=acct, title="t", source_type="estimate", source_id=1, trigger="x")
-    rows["audit_event"] = AuditEvent(workspace_id=ws, seq=999, actor_kind="system", action="x", prev_hash="", hash="")
+    rows["task"] = FollowUpTask(
+        workspace_id=ws, account_id=acct, title="t", source_type="estimate", source_id=1, trigger="x"
+    )
+    rows["audit_event"] = AuditEvent(
+        workspace_id=ws, seq=999, actor_kind="system", action="x", prev_hash="", hash=""
+    )
     rows["membership"] = session.get(Membership, t.owner.membership_id)
     rows["member_invitation"] = MemberInvitation(
-        workspace_id=ws, email="x@example.test", role=Role.TEAM_LEAD, token_hash=uuid.uuid4().hex,
-        invited_by_user_id=t.owner.user_id, status=InvitationStatus.PENDING, expires_at=utcnow() + timedelta(days=1),
+        workspace_id=ws,
+        email="x@example.test",
+        role=Role.TEAM_LEAD,
+        token_hash=uuid.uuid4().hex,
+        invited_by_user_id=t.owner.user_id,
+        status=InvitationStatus.PENDING,
+        expires_at=utcnow() + timedelta(days=1),
     )
     from models import Contact
 
@@ -148,7 +169,9 @@ def test_access_matrix(session, world, actor_name, kind, change):
     a, records, actors = world
     model, record_id = records[kind]
     actor = actors[actor_name]
-    assert outcome(session, actor, model, record_id, change) == expected(actor, kind, change, a.ws.id, a.account.id)
+    assert outcome(session, actor, model, record_id, change) == expected(
+        actor, kind, change, a.ws.id, a.account.id
+    )
 
 
 def test_missing_and_foreign_ids_give_the_same_answer(session, world):

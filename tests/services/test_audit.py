@@ -31,7 +31,11 @@ def test_chain_verifies_and_is_per_workspace(session):
 def test_verifier_names_an_edited_row(session):
     t = make_tenant(session)
     _fill(session, t)
-    session.execute(sa.update(AuditEvent).where(AuditEvent.workspace_id == t.ws.id, AuditEvent.seq == 3).values(data='{"i":99}'))
+    session.execute(
+        sa.update(AuditEvent)
+        .where(AuditEvent.workspace_id == t.ws.id, AuditEvent.seq == 3)
+        .values(data='{"i":99}')
+    )
     report = audit.verify_chain(session, t.ws.id)
     assert not report.ok and report.first_broken_seq == 3 and "altered" in report.reason
 
@@ -56,7 +60,9 @@ def test_verifier_notices_a_rehashed_forgery(session):
     """Editing a row and recomputing its own hash still breaks the link to the next row."""
     t = make_tenant(session)
     _fill(session, t)
-    row = session.exec(select(AuditEvent).where(AuditEvent.workspace_id == t.ws.id, AuditEvent.seq == 2)).one()
+    row = session.exec(
+        select(AuditEvent).where(AuditEvent.workspace_id == t.ws.id, AuditEvent.seq == 2)
+    ).one()
     row.data = '{"i":42}'
     row.hash = audit._digest(row)
     session.add(row)

@@ -28,14 +28,18 @@ def key() -> str:
 
 
 def shared_estimate(session, t, **kw):
-    est = estimates.create_estimate(session, t.team_lead, t.account.id, title="Website rebuild", lines=LINES, **kw)
+    est = estimates.create_estimate(
+        session, t.team_lead, t.account.id, title="Website rebuild", lines=LINES, **kw
+    )
     return estimates.share_estimate(session, t.team_lead, est.id)
 
 
 def test_create_computes_totals_server_side(session):
     t = make_tenant(session)
     make_tenant(session)
-    est = estimates.create_estimate(session, t.team_lead, t.account.id, title="  Website   rebuild ", lines=LINES)
+    est = estimates.create_estimate(
+        session, t.team_lead, t.account.id, title="  Website   rebuild ", lines=LINES
+    )
     assert est.status is EstimateStatus.DRAFT
     assert est.title == "Website rebuild"
     assert est.subtotal_minor == 125_000 + 4_999
@@ -86,7 +90,13 @@ def test_other_account_other_workspace_and_permissionless_contacts_cannot_see(se
             estimates.portal_get_estimate(session, actor, est.id)
         with pytest.raises(NotFound):
             estimates.decide_estimate(
-                session, actor, est.id, decision="approve", version=1, signature="Ann Lee", idempotency_key=key()
+                session,
+                actor,
+                est.id,
+                decision="approve",
+                version=1,
+                signature="Ann Lee",
+                idempotency_key=key(),
             )
     with pytest.raises(NotFound):
         estimates.get_estimate(session, other.owner, est.id)
@@ -110,7 +120,13 @@ def test_contact_decisions_create_task_and_audit(session, decision, status, trig
     t = make_tenant(session)
     est = shared_estimate(session, t)
     result = estimates.decide_estimate(
-        session, t.contact, est.id, decision=decision, version=1, note="Looks right", signature="Ann Lee",
+        session,
+        t.contact,
+        est.id,
+        decision=decision,
+        version=1,
+        note="Looks right",
+        signature="Ann Lee",
         idempotency_key=key(),
     )
     assert result.status is status
@@ -125,11 +141,17 @@ def test_decline_needs_a_reason_and_approval_a_signature(session):
     t = make_tenant(session)
     est = shared_estimate(session, t)
     with pytest.raises(ValidationFailed):
-        estimates.decide_estimate(session, t.contact, est.id, decision="decline", version=1, idempotency_key=key())
+        estimates.decide_estimate(
+            session, t.contact, est.id, decision="decline", version=1, idempotency_key=key()
+        )
     with pytest.raises(ValidationFailed):
-        estimates.decide_estimate(session, t.contact, est.id, decision="approve", version=1, idempotency_key=key())
+        estimates.decide_estimate(
+            session, t.contact, est.id, decision="approve", version=1, idempotency_key=key()
+        )
     with pytest.raises(ValidationFailed):
-        estimates.decide_estimate(session, t.contact, est.id, decision="delete", version=1, idempotency_key=key())
+        estimates.decide_estimate(
+            session, t.contact, est.id, decision="delete", version=1, idempotency_key=key()
+        )
     assert estimates.get_estimate(session, t.owner, est.id).status is EstimateStatus.SHARED
 
 
@@ -139,7 +161,13 @@ def test_refused_transitions(session):
     # a draft cannot be approved (the contact cannot even see it)
     with pytest.raises(NotFound):
         estimates.decide_estimate(
-            session, t.contact, draft.id, decision="approve", version=1, signature="Ann Lee", idempotency_key=key()
+            session,
+            t.contact,
+            draft.id,
+            decision="approve",
+            version=1,
+            signature="Ann Lee",
+            idempotency_key=key(),
         )
     # a draft cannot be re-issued
     with pytest.raises(Conflict):
@@ -150,14 +178,22 @@ def test_refused_transitions(session):
         estimates.share_estimate(session, t.team_lead, est.id)
     # editing a shared estimate
     with pytest.raises(Conflict):
-        estimates.update_draft_estimate(session, t.team_lead, est.id, title="x", lines=LINES, valid_until=None)
+        estimates.update_draft_estimate(
+            session, t.team_lead, est.id, title="x", lines=LINES, valid_until=None
+        )
     estimates.decide_estimate(
         session, t.contact, est.id, decision="approve", version=1, signature="Ann Lee", idempotency_key=key()
     )
     # double approval
     with pytest.raises(Conflict, match="already been approved"):
         estimates.decide_estimate(
-            session, t.contact, est.id, decision="approve", version=1, signature="Ann Lee", idempotency_key=key()
+            session,
+            t.contact,
+            est.id,
+            decision="approve",
+            version=1,
+            signature="Ann Lee",
+            idempotency_key=key(),
         )
     # declining after approval
     with pytest.raises(Conflict):
@@ -173,7 +209,13 @@ def test_reissue_creates_new_version_and_old_version_cannot_be_approved(session)
     t = make_tenant(session)
     est = shared_estimate(session, t)
     estimates.decide_estimate(
-        session, t.contact, est.id, decision="request_changes", version=1, note="Cheaper hosting", idempotency_key=key()
+        session,
+        t.contact,
+        est.id,
+        decision="request_changes",
+        version=1,
+        note="Cheaper hosting",
+        idempotency_key=key(),
     )
     v2 = estimates.reissue_estimate(
         session, t.team_lead, est.id, lines=[LineInput("Design work", 10, 12_500)], valid_until=None
@@ -181,7 +223,13 @@ def test_reissue_creates_new_version_and_old_version_cannot_be_approved(session)
     assert v2.current_version == 2 and v2.status is EstimateStatus.SHARED and v2.total_minor == 125_000
     with pytest.raises(Conflict, match="newer version"):
         estimates.decide_estimate(
-            session, t.contact, est.id, decision="approve", version=1, signature="Ann Lee", idempotency_key=key()
+            session,
+            t.contact,
+            est.id,
+            decision="approve",
+            version=1,
+            signature="Ann Lee",
+            idempotency_key=key(),
         )
     ok = estimates.decide_estimate(
         session, t.contact, est.id, decision="approve", version=2, signature="Ann Lee", idempotency_key=key()
@@ -197,7 +245,13 @@ def test_expired_estimate_cannot_be_approved_and_expires_by_job(session):
     assert estimates.get_estimate(session, t.owner, est.id).status is EstimateStatus.EXPIRED
     with pytest.raises(Conflict, match="expired"):
         estimates.decide_estimate(
-            session, t.contact, est.id, decision="approve", version=1, signature="Ann Lee", idempotency_key=key()
+            session,
+            t.contact,
+            est.id,
+            decision="approve",
+            version=1,
+            signature="Ann Lee",
+            idempotency_key=key(),
         )
     again = estimates.reissue_estimate(session, t.team_lead, est.id, lines=LINES, valid_until=later)
     assert again.status is EstimateStatus.SHARED and again.current_version == 2
@@ -206,7 +260,12 @@ def test_expired_estimate_cannot_be_approved_and_expires_by_job(session):
 def test_share_refuses_past_validity(session):
     t = make_tenant(session)
     est = estimates.create_estimate(
-        session, t.team_lead, t.account.id, title="Old", lines=LINES, valid_until=estimates.today() - timedelta(days=1)
+        session,
+        t.team_lead,
+        t.account.id,
+        title="Old",
+        lines=LINES,
+        valid_until=estimates.today() - timedelta(days=1),
     )
     with pytest.raises(ValidationFailed):
         estimates.share_estimate(session, t.team_lead, est.id)
@@ -227,7 +286,13 @@ def test_retry_with_same_key_returns_first_result_and_creates_nothing_twice(sess
     assert session.scalar(select(sa.func.count()).select_from(IdempotencyKey)) == 1
     with pytest.raises(ValidationFailed):
         estimates.decide_estimate(
-            session, t.contact, est.id, decision="approve", version=1, signature="Ann Lee", idempotency_key="x"
+            session,
+            t.contact,
+            est.id,
+            decision="approve",
+            version=1,
+            signature="Ann Lee",
+            idempotency_key="x",
         )
 
 
@@ -241,7 +306,13 @@ def test_failure_mid_action_leaves_nothing_half_written(session, monkeypatch):
     monkeypatch.setattr(estimates.audit, "append_event", boom)
     with pytest.raises(RuntimeError):
         estimates.decide_estimate(
-            session, t.contact, est.id, decision="approve", version=1, signature="Ann Lee", idempotency_key=key()
+            session,
+            t.contact,
+            est.id,
+            decision="approve",
+            version=1,
+            signature="Ann Lee",
+            idempotency_key=key(),
         )
     monkeypatch.undo()
     assert estimates.get_estimate(session, t.owner, est.id).status is EstimateStatus.SHARED
@@ -265,7 +336,12 @@ def test_twenty_concurrent_approvals_give_one_approval_one_task_one_event(commit
             barrier.wait()
             try:
                 estimates.decide_estimate(
-                    s, contact, est.id, decision="approve", version=1, signature="Ann Lee",
+                    s,
+                    contact,
+                    est.id,
+                    decision="approve",
+                    version=1,
+                    signature="Ann Lee",
                     idempotency_key=shared_key if same_key else key(),
                 )
                 result = "ok"

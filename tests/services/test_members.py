@@ -46,7 +46,9 @@ def test_operator_suspension_blocks_staff_and_contacts(session):
         workspaces.set_workspace_status(session, operator(), t.ws.id, suspended=True, reason="")
     with pytest.raises(NotFound):
         workspaces.set_workspace_status(session, t.owner, t.ws.id, suspended=True, reason="abuse report")
-    workspaces.set_workspace_status(session, operator(), t.ws.id, suspended=True, reason="Unpaid platform bill")
+    workspaces.set_workspace_status(
+        session, operator(), t.ws.id, suspended=True, reason="Unpaid platform bill"
+    )
     with pytest.raises(NotFound):
         access.resolve_staff(session, user_id=t.owner.user_id, workspace_id=t.ws.id)
     with pytest.raises(NotFound):
@@ -110,7 +112,10 @@ def test_role_ceiling_and_permissions(session):
         members.remove_member(session, t.manager, t.owner.membership_id)
     members.change_role(session, t.manager, t.team_lead.membership_id, role=Role.FINANCE_REVIEWER)
     # takes effect on the next resolution
-    assert access.resolve_staff(session, user_id=t.team_lead.user_id, workspace_id=t.ws.id).role is Role.FINANCE_REVIEWER
+    assert (
+        access.resolve_staff(session, user_id=t.team_lead.user_id, workspace_id=t.ws.id).role
+        is Role.FINANCE_REVIEWER
+    )
 
 
 def test_last_owner_is_protected(session):
@@ -140,7 +145,9 @@ def test_seat_limit_counts_pending_invitations(session):
     with pytest.raises(Conflict, match="seats"):
         members.invite_member(session, t.owner, email="seven@example.test", role=Role.TEAM_LEAD)
     with pytest.raises(Conflict):
-        members.invite_member(session, t.owner, email=session.get(User, t.manager.user_id).email, role=Role.TEAM_LEAD)
+        members.invite_member(
+            session, t.owner, email=session.get(User, t.manager.user_id).email, role=Role.TEAM_LEAD
+        )
 
 
 def test_ten_concurrent_acceptances_into_a_workspace_of_five_give_six_members(committed_engine):
@@ -157,8 +164,12 @@ def test_ten_concurrent_acceptances_into_a_workspace_of_five_give_six_members(co
             token = tokens.new_token()
             s.add(
                 MemberInvitation(
-                    workspace_id=ws.id, email=user.email, role=Role.TEAM_LEAD, token_hash=tokens.hash_token(token),
-                    invited_by_user_id=owner.user_id, expires_at=utcnow() + timedelta(days=1),
+                    workspace_id=ws.id,
+                    email=user.email,
+                    role=Role.TEAM_LEAD,
+                    token_hash=tokens.hash_token(token),
+                    invited_by_user_id=owner.user_id,
+                    expires_at=utcnow() + timedelta(days=1),
                 )
             )
             invitees.append((user.id, token))
@@ -183,6 +194,8 @@ def test_ten_concurrent_acceptances_into_a_workspace_of_five_give_six_members(co
     assert sorted(results) == ["full"] * 9 + ["joined"]
     with Session(committed_engine) as s:
         assert s.scalar(select(sa.func.count()).where(Membership.workspace_id == ws.id)) == 6
-        accepted = s.exec(select(MemberInvitation).where(MemberInvitation.status == InvitationStatus.ACCEPTED)).all()
+        accepted = s.exec(
+            select(MemberInvitation).where(MemberInvitation.status == InvitationStatus.ACCEPTED)
+        ).all()
         assert len(accepted) == 1
         assert s.get(Workspace, ws.id).audit_seq >= 1

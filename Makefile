@@ -1,0 +1,23 @@
+# Thin wrappers: the logic lives in scripts/.
+.PHONY: run dev test bench lint clean distclean
+
+run:    ## Serve the app on http://localhost:3000 (compiled frontend, embedded defaults, demo data)
+	@bash scripts/run.sh prod
+
+dev:    ## Hot reload: frontend on :3000, backend on :8000
+	@bash scripts/run.sh dev
+
+test:   ## ruff, mypy and the whole pytest suite
+	@bash scripts/test.sh
+
+bench:  ## Benchmarks (bench/run.py)
+	@bash scripts/bench.sh
+
+lint:   ## ruff and mypy only
+	@bash scripts/lint.sh
+
+clean:  ## Remove build output and caches
+	@bash scripts/clean.sh
+
+distclean: ## clean, plus .venv and tools/
+	@bash scripts/clean.sh all

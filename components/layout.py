@@ -1,0 +1,122 @@
+"""The page shell shared by every area: header with product name and navigation, content, footer."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from portal_app import routes
+
+PRODUCT_NAME = "Customer Portal"
+
+NAV_ITEMS: tuple[tuple[str, str], ...] = (
+    ("Overview", routes.HOME),
+    ("Staff", routes.STAFF),
+    ("Customer portal", routes.PORTAL),
+)
+
+
+def _nav_link(label: str, href: str) -> rx.Component:
+    return rx.link(
+        label,
+        href=href,
+        size="2",
+        weight="medium",
+        color_scheme="gray",
+        high_contrast=True,
+        underline="hover",
+    )
+
+
+def header() -> rx.Component:
+    return rx.box(
+        rx.container(
+            rx.flex(
+                rx.link(
+                    rx.hstack(
+                        rx.icon("shield-check", size=22, color=rx.color("teal", 10)),
+                        rx.text(PRODUCT_NAME, size="4", weight="bold"),
+                        align="center",
+                        spacing="2",
+                    ),
+                    href=routes.HOME,
+                    underline="none",
+                    color_scheme="gray",
+                    high_contrast=True,
+                ),
+                rx.hstack(
+                    *(_nav_link(label, href) for label, href in NAV_ITEMS), spacing="5", align="center"
+                ),
+                justify="between",
+                align="center",
+                wrap="wrap",
+                spacing="3",
+            ),
+            size="4",
+            padding_y="14px",
+        ),
+        as_="header",
+        border_bottom=f"1px solid {rx.color('gray', 5)}",
+        background_color=rx.color("gray", 1),
+        position="sticky",
+        top="0",
+        z_index="10",
+        width="100%",
+    )
+
+
+def footer() -> rx.Component:
+    return rx.box(
+        rx.container(
+            rx.flex(
+                rx.text(
+                    f"{PRODUCT_NAME} — a workspace module for sharing records with customer contacts.",
+                    size="1",
+                    color_scheme="gray",
+                ),
+                rx.link("Operator area", href=routes.OPERATOR, size="1", color_scheme="gray"),
+                justify="between",
+                align="center",
+                wrap="wrap",
+                spacing="3",
+            ),
+            size="4",
+            padding_y="20px",
+        ),
+        as_="footer",
+        border_top=f"1px solid {rx.color('gray', 5)}",
+        width="100%",
+        margin_top="auto",
+    )
+
+
+def page_shell(*children: rx.Component) -> rx.Component:
+    """Wrap page content in the shared header and footer."""
+    return rx.flex(
+        header(),
+        rx.box(rx.container(*children, size="4", padding_y="40px"), as_="main", width="100%", flex="1"),
+        footer(),
+        direction="column",
+        min_height="100vh",
+        background_color=rx.color("gray", 2),
+    )
+
+
+def placeholder_panel(*, icon: str, title: str, body: str, note: str) -> rx.Component:
+    """A centred card for areas that are not built yet."""
+    return rx.center(
+        rx.card(
+            rx.vstack(
+                rx.icon(icon, size=32, color=rx.color("accent", 10)),
+                rx.heading(title, size="6", as_="h1"),
+                rx.text(body, size="3", color_scheme="gray"),
+                rx.badge(note, variant="soft", size="2"),
+                rx.link("Back to overview", href=routes.HOME, size="2"),
+                spacing="4",
+                align="start",
+            ),
+            size="4",
+            max_width="560px",
+            width="100%",
+        ),
+        padding_y="48px",
+    )

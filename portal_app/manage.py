@@ -1,0 +1,85 @@
+"""Operational commands: ``python -m portal_app.manage migrate | seed | verify-audit | expire-estimates``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def migrate() -> None:
+    from alembic.config import Config
+
+    from alembic import command
+    from portal_app.db import get_engine
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    with get_engine().connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+        conn.commit()
+    print("database is at the latest schema")
+
+
+def seed() -> None:
+    import portal_app.demo as demo
+    from models import Workspace
+    from portal_app.db import get_engine
+    from portal_app.settings import get_settings
+
+    if not get_settings().load_demo_data:
+        print("demo data disabled (PORTAL_LOAD_DEMO_DATA=false)")
+        return
+    with Session(get_engine(), expire_on_commit=False) as session:
+        if session.exec(select(Workspace.id).limit(1)).first() is not None:
+            print("database already has data: demo data not loaded")
+            return
+        summary = demo.load(session)
+    print("demo data loaded: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+
+
+def verify_audit() -> int:
+    from models import Workspace
+    from portal_app.db import get_engine
+    from portal_app.services.audit import PLATFORM_CHAIN, verify_chain
+
+    failures = 0
+    with Session(get_engine()) as session:
+        ids = [PLATFORM_CHAIN, *session.exec(select(Workspace.id)).all()]
+        for ws_id in ids:
+            report = verify_chain(session, int(ws_id or 0))
+            state = "ok" if report.ok else f"BROKEN at #{report.first_broken_seq}: {report.reason}"
+            print(f"workspace {ws_id}: {report.events} events, {state}")
+            failures += 0 if report.ok else 1
+    return 1 if failures else 0
+
+
+def expire_estimates() -> None:
+    from portal_app.db import get_engine
+    from portal_app.services.estimates import expire_estimates as run
+
+    with Session(get_engine()) as session:
+        print(f"{run(session)} estimates expired")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m portal_app.manage")
+    parser.add_argument("command", choices=["migrate", "seed", "verify-audit", "expire-estimates"])
+    args = parser.parse_args(argv)
+    if args.command == "migrate":
+        migrate()
+    elif args.command == "seed":
+        seed()
+    elif args.command == "verify-audit":
+        return verify_audit()
+    else:
+        expire_estimates()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

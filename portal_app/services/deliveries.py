@@ -1,0 +1,342 @@
+"""Deliveries and their timeline.
+
+Status moves scheduled → in transit → delivered; any open delivery may hit an exception or be cancelled; an
+exception resumes in transit or ends delivered; delivered and cancelled are final. An event with the current
+status is a timeline update on an open delivery. Contacts (operations permission) see only shared deliveries
+of their account, and only the events that are not internal.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from typing import TypeVar
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from models import CustomerAccount, Delivery, DeliveryEvent, DeliveryStatus, utcnow
+from models.portal import PortalDelivery, PortalDeliveryEvent
+from models.schemas import DeliveryEventRead, DeliveryRead, Page
+from portal_app.services import audit
+from portal_app.services.access import Actor, get_scoped, require_contact, require_staff, scoped_select
+from portal_app.services.errors import Conflict, ValidationFailed
+from portal_app.services.permissions import ContactPermission, Permission
+
+# The most recent events shown per delivery: keeps a page's size bounded whatever a timeline grows to.
+MAX_EVENTS_PER_DELIVERY = 50
+
+FINAL = frozenset({DeliveryStatus.DELIVERED, DeliveryStatus.CANCELLED})
+TRANSITIONS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
+    DeliveryStatus.SCHEDULED: frozenset(
+        {
+            DeliveryStatus.SCHEDULED,
+            DeliveryStatus.IN_TRANSIT,
+            DeliveryStatus.EXCEPTION,
+            DeliveryStatus.CANCELLED,
+        }
+    ),
+    DeliveryStatus.IN_TRANSIT: frozenset(
+        {
+            DeliveryStatus.IN_TRANSIT,
+            DeliveryStatus.DELIVERED,
+            DeliveryStatus.EXCEPTION,
+            DeliveryStatus.CANCELLED,
+        }
+    ),
+    DeliveryStatus.EXCEPTION: frozenset(
+        {
+            DeliveryStatus.EXCEPTION,
+            DeliveryStatus.IN_TRANSIT,
+            DeliveryStatus.DELIVERED,
+            DeliveryStatus.CANCELLED,
+        }
+    ),
+    DeliveryStatus.DELIVERED: frozenset(),
+    DeliveryStatus.CANCELLED: frozenset(),
+}
+_LABELS = {s: s.value.replace("_", " ") for s in DeliveryStatus}
+
+EventT = TypeVar("EventT", bound=BaseModel)
+DeliveryT = TypeVar("DeliveryT", DeliveryRead, PortalDelivery)
+
+
+def _text(value: str, *, what: str, max_len: int, required: bool = False, one_line: bool = False) -> str:
+    value = " ".join((value or "").split()) if one_line else (value or "").strip()
+    if required and not value:
+        raise ValidationFailed(f"{what} is required.")
+    if len(value) > max_len:
+        raise ValidationFailed(f"{what} must be at most {max_len} characters.")
+    return value
+
+
+def _events_by_delivery(
+    session: Session, delivery_ids: Iterable[int | None], item: type[EventT], *, include_internal: bool
+) -> dict[int, list[EventT]]:
+    """The latest events of several deliveries with one query, oldest first within each delivery."""
+    ids = [i for i in delivery_ids if i is not None]
+    grouped: dict[int, list[EventT]] = defaultdict(list)
+    if not ids:
+        return grouped
+    rank = (
+        sa.func.row_number()
+        .over(
+            partition_by=col(DeliveryEvent.delivery_id),
+            order_by=(col(DeliveryEvent.occurred_at).desc(), col(DeliveryEvent.id).desc()),
+        )
+        .label("rank")
+    )
+    inner = select(DeliveryEvent.id, rank).where(col(DeliveryEvent.delivery_id).in_(ids))
+    if not include_internal:
+        inner = inner.where(col(DeliveryEvent.internal).is_(False))
+    latest = inner.subquery()
+    query = (
+        select(DeliveryEvent)
+        .join(latest, latest.c.id == DeliveryEvent.id)
+        .where(latest.c.rank <= MAX_EVENTS_PER_DELIVERY)
+        .order_by(col(DeliveryEvent.delivery_id), col(DeliveryEvent.occurred_at), col(DeliveryEvent.id))
+    )
+    for event in session.exec(query):
+        grouped[event.delivery_id].append(item.model_validate(event))
+    return grouped
+
+
+def _with_events(
+    session: Session, page: Page[DeliveryT], item: type[EventT], *, include_internal: bool
+) -> Page[DeliveryT]:
+    events = _events_by_delivery(session, (d.id for d in page.items), item, include_internal=include_internal)
+    items = [d.model_copy(update={"events": events.get(d.id, [])}) for d in page.items]
+    return page.model_copy(update={"items": items})
+
+
+def _staff_read(session: Session, delivery: Delivery) -> DeliveryRead:
+    events = _events_by_delivery(session, [delivery.id], DeliveryEventRead, include_internal=True)
+    return DeliveryRead.model_validate(delivery).model_copy(
+        update={"events": events.get(delivery.id or 0, [])}
+    )
+
+
+# ----------------------------------------------------------------------------------------------------
+# Staff
+
+
+def create_delivery(
+    session: Session,
+    actor: Actor,
+    account_id: int,
+    *,
+    reference: str,
+    description: str = "",
+    carrier: str = "",
+    tracking_ref: str = "",
+    expected_on: date | None = None,
+    internal_notes: str = "",
+) -> DeliveryRead:
+    """A scheduled delivery for an account of the staff member's workspace (``deliveries:manage``), unshared.
+
+    Raises ``NotFound`` (account not in the workspace), ``Forbidden`` (role), ``Conflict`` (archived account),
+    ``ValidationFailed`` (text fields).
+    """
+    staff = require_staff(actor, Permission.DELIVERIES_MANAGE)
+    account = get_scoped(session, staff, CustomerAccount, account_id)
+    if account.archived:
+        raise Conflict("This account is archived.")
+    assert account.id is not None
+    now = utcnow()
+    delivery = Delivery(
+        workspace_id=staff.workspace_id,
+        account_id=account.id,
+        reference=_text(reference, what="The reference", max_len=64, required=True, one_line=True),
+        description=_text(description, what="The description", max_len=1000),
+        carrier=_text(carrier, what="The carrier", max_len=100, one_line=True),
+        tracking_ref=_text(tracking_ref, what="The tracking reference", max_len=100, one_line=True),
+        expected_on=expected_on,
+        internal_notes=_text(internal_notes, what="The internal notes", max_len=4000),
+        status=DeliveryStatus.SCHEDULED,
+        shared=False,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(delivery)
+    session.flush()
+    assert delivery.id is not None
+    session.add(
+        DeliveryEvent(
+            workspace_id=staff.workspace_id,
+            delivery_id=delivery.id,
+            status=DeliveryStatus.SCHEDULED,
+            occurred_at=now,
+            recorded_by_user_id=staff.user_id,
+        )
+    )
+    audit.append_event(
+        session,
+        workspace_id=staff.workspace_id,
+        actor=staff,
+        action="delivery.created",
+        target_type="delivery",
+        target_id=delivery.id,
+        data={"account_id": account.id},
+    )
+    session.commit()
+    return _staff_read(session, delivery)
+
+
+def _set_shared(session: Session, actor: Actor, delivery_id: int, *, shared: bool) -> DeliveryRead:
+    staff = require_staff(actor, Permission.DELIVERIES_MANAGE)
+    delivery = get_scoped(session, staff, Delivery, delivery_id, change=True, lock=True)
+    if delivery.shared != shared:
+        delivery.shared = shared
+        session.add(delivery)
+        audit.append_event(
+            session,
+            workspace_id=staff.workspace_id,
+            actor=staff,
+            action="delivery.shared" if shared else "delivery.unshared",
+            target_type="delivery",
+            target_id=delivery.id,
+        )
+    session.commit()
+    return _staff_read(session, delivery)
+
+
+def share_delivery(session: Session, actor: Actor, delivery_id: int) -> DeliveryRead:
+    """Show a delivery of the staff member's workspace in its account's portal (no-op if already shared).
+
+    Raises ``NotFound`` or ``Forbidden`` (role).
+    """
+    return _set_shared(session, actor, delivery_id, shared=True)
+
+
+def unshare_delivery(session: Session, actor: Actor, delivery_id: int) -> DeliveryRead:
+    """Hide a delivery from the portal again (no-op if not shared). Raises ``NotFound`` or ``Forbidden``."""
+    return _set_shared(session, actor, delivery_id, shared=False)
+
+
+def add_delivery_event(
+    session: Session,
+    actor: Actor,
+    delivery_id: int,
+    *,
+    status: DeliveryStatus,
+    note: str = "",
+    internal: bool = False,
+) -> DeliveryRead:
+    """Record a timeline event on a delivery of the staff member's workspace and move its status.
+
+    ``status`` equal to the current one adds an update without a transition (open deliveries only). An
+    internal event is hidden from the portal (a status change still shows on the delivery itself). Raises
+    ``NotFound``, ``Forbidden`` (role), ``Conflict`` (transition not allowed, final delivery),
+    ``ValidationFailed`` (note).
+    """
+    staff = require_staff(actor, Permission.DELIVERIES_MANAGE)
+    try:
+        status = DeliveryStatus(status)
+    except ValueError as exc:
+        raise ValidationFailed("That delivery status is not recognised.") from exc
+    note = _text(note, what="The note", max_len=1000)
+    delivery = get_scoped(session, staff, Delivery, delivery_id, change=True, lock=True)
+    assert delivery.id is not None
+    previous = delivery.status
+    if previous in FINAL:
+        raise Conflict(f"This delivery is {_LABELS[previous]}: its timeline is closed.")
+    if status not in TRANSITIONS[previous]:
+        raise Conflict(f"A delivery that is {_LABELS[previous]} cannot become {_LABELS[status]}.")
+    now = utcnow()
+    session.add(
+        DeliveryEvent(
+            workspace_id=staff.workspace_id,
+            delivery_id=delivery.id,
+            status=status,
+            note=note,
+            internal=internal,
+            occurred_at=now,
+            recorded_by_user_id=staff.user_id,
+        )
+    )
+    # An internal note must not show up as "updated" in the portal; a status change does.
+    if status != previous or not internal:
+        delivery.updated_at = now
+    delivery.status = status
+    session.add(delivery)
+    session.flush()
+    audit.append_event(
+        session,
+        workspace_id=staff.workspace_id,
+        actor=staff,
+        action="delivery.event_added",
+        target_type="delivery",
+        target_id=delivery.id,
+        data={"from": previous.value, "to": status.value, "internal": internal},
+    )
+    session.commit()
+    return _staff_read(session, delivery)
+
+
+def get_delivery(session: Session, actor: Actor, delivery_id: int) -> DeliveryRead:
+    """One delivery of the staff member's workspace with its latest events, internal ones included."""
+    staff = require_staff(actor, Permission.DELIVERIES_READ)
+    return _staff_read(session, get_scoped(session, staff, Delivery, delivery_id))
+
+
+def list_deliveries(
+    session: Session,
+    actor: Actor,
+    *,
+    status: DeliveryStatus | None = None,
+    account_id: int | None = None,
+    shared: bool | None = None,
+    offset: int = 0,
+    limit: int = 25,
+) -> Page[DeliveryRead]:
+    """One page of the workspace's deliveries, most recently updated first, each with its latest events.
+
+    Three queries per page (count, deliveries, events by one IN query). ``deliveries:read``.
+    """
+    staff = require_staff(actor, Permission.DELIVERIES_READ)
+    query = scoped_select(staff, Delivery)
+    if account_id is not None:
+        query = query.where(Delivery.account_id == account_id)
+    if status is not None:
+        query = query.where(Delivery.status == status)
+    if shared is not None:
+        query = query.where(Delivery.shared == shared)
+    query = query.order_by(col(Delivery.updated_at).desc(), col(Delivery.id).desc())
+    page = Page.fetch(session, query, DeliveryRead, offset=offset, limit=limit)
+    return _with_events(session, page, DeliveryEventRead, include_internal=True)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Portal (contacts)
+
+
+def portal_get_delivery(session: Session, actor: Actor, delivery_id: int) -> PortalDelivery:
+    """One shared delivery of the contact's account (operations permission), without internal events.
+
+    ``NotFound`` for unshared, other accounts' and missing deliveries alike.
+    """
+    contact = require_contact(actor, ContactPermission.OPERATIONS)
+    delivery = get_scoped(session, contact, Delivery, delivery_id)
+    assert delivery.id is not None
+    events = _events_by_delivery(session, [delivery.id], PortalDeliveryEvent, include_internal=False)
+    return PortalDelivery.model_validate(delivery).model_copy(update={"events": events.get(delivery.id, [])})
+
+
+def portal_list_deliveries(
+    session: Session,
+    actor: Actor,
+    *,
+    status: DeliveryStatus | None = None,
+    offset: int = 0,
+    limit: int = 25,
+) -> Page[PortalDelivery]:
+    """One page of the contact's account's shared deliveries, latest update first, public events only."""
+    contact = require_contact(actor, ContactPermission.OPERATIONS)
+    query = scoped_select(contact, Delivery)
+    if status is not None:
+        query = query.where(Delivery.status == status)
+    query = query.order_by(col(Delivery.updated_at).desc(), col(Delivery.id).desc())
+    page = Page.fetch(session, query, PortalDelivery, offset=offset, limit=limit)
+    return _with_events(session, page, PortalDeliveryEvent, include_internal=False)

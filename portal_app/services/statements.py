@@ -1,0 +1,241 @@
+"""Account statements: opening balance, the period's invoices and payments with a running balance, and aging.
+
+A fixed number of queries whatever the data size: two aggregates for the opening balance, the period's
+invoices and payments (bounded by the period, at most five years), and one aggregate for the aging buckets.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from models import CustomerAccount, Invoice, InvoiceStatus, Payment
+from models.schemas import AgingBuckets, StatementLine, StatementRead
+from portal_app.services.access import (
+    Actor,
+    ContactActor,
+    StaffActor,
+    get_scoped,
+    require_contact,
+    require_staff,
+)
+from portal_app.services.errors import NotFound, ValidationFailed
+from portal_app.services.permissions import ContactPermission, Permission
+
+MAX_PERIOD_YEARS = 5
+# Invoices that count towards what the customer owes: issued and not void.
+COUNTED = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _account_for(session: Session, actor: Actor, account_id: int) -> CustomerAccount:
+    if isinstance(actor, StaffActor):
+        staff = require_staff(actor, Permission.STATEMENTS_READ)
+        return get_scoped(session, staff, CustomerAccount, account_id)
+    if isinstance(actor, ContactActor):
+        contact = require_contact(actor, ContactPermission.BILLING)
+        # The contact scope limits accounts to the contact's own: any other id is logged and NotFound.
+        account = get_scoped(session, contact, CustomerAccount, account_id)
+        if account.id != contact.account_id:
+            raise NotFound()
+        return account
+    require_staff(actor, Permission.STATEMENTS_READ)  # operators: NotFound
+    raise NotFound()
+
+
+def _invoice_scope(account: CustomerAccount) -> list[Any]:
+    return [
+        col(Invoice.workspace_id) == account.workspace_id,
+        col(Invoice.account_id) == account.id,
+        col(Invoice.status).in_(COUNTED),
+        col(Invoice.currency) == account.currency,
+    ]
+
+
+def _payment_scope(account: CustomerAccount) -> list[Any]:
+    # Joined to a counted invoice so that a payment can never outlive a void invoice on the statement.
+    return [
+        col(Payment.workspace_id) == account.workspace_id,
+        col(Payment.account_id) == account.id,
+        col(Payment.currency) == account.currency,
+        *_invoice_scope(account),
+    ]
+
+
+def _aging(session: Session, account: CustomerAccount, as_of: date) -> AgingBuckets:
+    paid = (
+        sa.select(
+            col(Payment.invoice_id).label("invoice_id"), sa.func.sum(Payment.amount_minor).label("paid")
+        )
+        .where(
+            col(Payment.workspace_id) == account.workspace_id,
+            col(Payment.account_id) == account.id,
+            col(Payment.received_on) <= as_of,
+        )
+        .group_by(col(Payment.invoice_id))
+        .subquery()
+    )
+    outstanding = col(Invoice.total_minor) - sa.func.coalesce(paid.c.paid, 0)
+    due = sa.func.coalesce(col(Invoice.due_date), col(Invoice.issue_date))
+
+    # Buckets by days past due, written as date bounds so the SQL is the same on every engine.
+    def bucket(newest: date | None, oldest: date | None) -> Any:
+        conds = []
+        if newest is not None:
+            conds.append(due <= newest)
+        if oldest is not None:
+            conds.append(due >= oldest)
+        return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(*conds), outstanding), else_=0)), 0)
+
+    def ago(days: int) -> date:
+        return as_of - timedelta(days=days)
+
+    row = session.execute(
+        sa.select(
+            bucket(None, as_of),  # due today or later: 0 or fewer days past due
+            bucket(ago(1), ago(30)),
+            bucket(ago(31), ago(60)),
+            bucket(ago(61), ago(90)),
+            bucket(ago(91), None),
+        )
+        .select_from(Invoice)
+        .outerjoin(paid, paid.c.invoice_id == Invoice.id)
+        .where(*_invoice_scope(account), col(Invoice.issue_date) <= as_of)
+    ).one()
+    current, d30, d60, d90, older = (int(v or 0) for v in row)
+    return AgingBuckets(current=current, days_1_30=d30, days_31_60=d60, days_61_90=d90, days_90_plus=older)
+
+
+def compute_statement(
+    session: Session,
+    actor: Actor,
+    account_id: int,
+    *,
+    period_start: date,
+    period_end: date,
+    as_of: date | None = None,
+) -> StatementRead:
+    """The account's statement for ``[period_start, period_end]`` in the account's currency, with aging as of
+    ``as_of`` (default: the period's end). Drafts and void invoices are left out.
+
+    Scoped: staff with ``statements:read`` for any account of their workspace; a contact with ``billing`` for
+    their own account only. Anything else raises ``NotFound``. ``ValidationFailed`` for a period that ends
+    before it starts or spans more than five years.
+    """
+    for value, label in ((period_start, "start"), (period_end, "end")):
+        if not isinstance(value, date):
+            raise ValidationFailed(f"The statement period needs a {label} date.")
+    if period_end < period_start:
+        raise ValidationFailed("The statement period must end on or after its start.")
+    if period_end > _add_years(period_start, MAX_PERIOD_YEARS):
+        raise ValidationFailed(f"A statement can cover at most {MAX_PERIOD_YEARS} years.")
+    as_of = as_of or period_end
+    account = _account_for(session, actor, account_id)
+    assert account.id is not None
+
+    invoiced_before = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Invoice.total_minor), 0)).where(
+            *_invoice_scope(account), col(Invoice.issue_date) < period_start
+        )
+    )
+    paid_before = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Payment.amount_minor), 0))
+        .select_from(Payment)
+        .join(Invoice, col(Invoice.id) == col(Payment.invoice_id))
+        .where(*_payment_scope(account), col(Payment.received_on) < period_start)
+    )
+    opening = int(invoiced_before or 0) - int(paid_before or 0)
+
+    invoices = session.execute(
+        sa.select(
+            col(Invoice.id),
+            col(Invoice.number),
+            col(Invoice.issue_date),
+            col(Invoice.due_date),
+            col(Invoice.total_minor),
+        )
+        .where(
+            *_invoice_scope(account),
+            col(Invoice.issue_date) >= period_start,
+            col(Invoice.issue_date) <= period_end,
+        )
+        .order_by(col(Invoice.issue_date), col(Invoice.id))
+    ).all()
+    payments = session.execute(
+        sa.select(
+            col(Payment.id),
+            col(Payment.received_on),
+            col(Payment.amount_minor),
+            col(Payment.reference),
+            col(Invoice.number),
+        )
+        .select_from(Payment)
+        .join(Invoice, col(Invoice.id) == col(Payment.invoice_id))
+        .where(
+            *_payment_scope(account),
+            col(Payment.received_on) >= period_start,
+            col(Payment.received_on) <= period_end,
+        )
+        .order_by(col(Payment.received_on), col(Payment.id))
+    ).all()
+
+    # (date, invoices before payments on the same day, id) keeps the order stable and explainable.
+    entries: list[tuple[tuple[date, int, int], dict[str, Any]]] = []
+    for inv in invoices:
+        due = f", due {inv.due_date.isoformat()}" if inv.due_date else ""
+        entries.append(
+            (
+                (inv.issue_date, 0, inv.id),
+                {
+                    "on": inv.issue_date,
+                    "kind": "invoice",
+                    "reference": inv.number,
+                    "description": f"Invoice {inv.number}{due}",
+                    "debit_minor": int(inv.total_minor),
+                    "credit_minor": 0,
+                },
+            )
+        )
+    for pay in payments:
+        ref = f" ({pay.reference})" if pay.reference else ""
+        entries.append(
+            (
+                (pay.received_on, 1, pay.id),
+                {
+                    "on": pay.received_on,
+                    "kind": "payment",
+                    "reference": pay.number,
+                    "description": f"Payment for {pay.number}{ref}",
+                    "debit_minor": 0,
+                    "credit_minor": int(pay.amount_minor),
+                },
+            )
+        )
+    entries.sort(key=lambda e: e[0])
+
+    balance = opening
+    lines: list[StatementLine] = []
+    for _, entry in entries:
+        balance += entry["debit_minor"] - entry["credit_minor"]
+        lines.append(StatementLine(**entry, balance_minor=balance))
+
+    return StatementRead(
+        account_id=account.id,
+        account_name=account.name,
+        currency=account.currency,
+        period_start=period_start,
+        period_end=period_end,
+        opening_balance_minor=opening,
+        closing_balance_minor=balance,
+        lines=lines,
+        aging=_aging(session, account, as_of),
+    )

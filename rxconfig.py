@@ -1,0 +1,30 @@
+"""Reflex configuration, built from ``portal_app.settings`` (nothing else belongs here)."""
+
+import reflex as rx
+from reflex.plugins.sitemap import SitemapPlugin
+
+from portal_app.settings import get_settings
+
+_settings = get_settings()
+
+# Only the app's own origin may call the backend with credentials (Reflex defaults to "*").
+_origins = [_settings.public_base_url.rstrip("/")]
+if _settings.is_dev_like:
+    _origins += ["http://localhost:3000", "http://127.0.0.1:3000"]
+
+config = rx.Config(
+    app_name="portal_app",
+    telemetry_enabled=False,
+    cors_allowed_origins=list(dict.fromkeys(_origins)),
+    db_url=_settings.database_url,
+    plugins=[
+        # App(theme=...) is deprecated since Reflex 0.9; the theme is configured here instead.
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(appearance="light", accent_color="teal", gray_color="slate", radius="medium")
+        ),
+    ],
+    # The sitemap would list private areas (/app, /portal, /operator); nothing needs it.
+    disable_plugins=[SitemapPlugin],
+    # No third-party badge linking off-site on every page.
+    show_built_with_reflex=False,
+)
