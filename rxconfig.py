@@ -16,7 +16,9 @@ config = rx.Config(
     app_name="portal_app",
     telemetry_enabled=False,
     cors_allowed_origins=list(dict.fromkeys(_origins)),
-    db_url=_settings.database_url,
+    # No db_url: the app owns its engine (portal_app/db.py) and migrations (python -m portal_app.manage migrate).
+    # Reflex's own start-up schema check would compare the models differently and warn about changes that the
+    # alembic migrations already cover.
     plugins=[
         # App(theme=...) is deprecated since Reflex 0.9; the theme is configured here instead.
         rx.plugins.RadixThemesPlugin(
