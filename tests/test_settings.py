@@ -1,0 +1,31 @@
+"""Settings refuse unsafe production configuration at start-up."""
+
+import pytest
+from pydantic import ValidationError
+
+from portal_app.settings import Environment, Settings
+
+GOOD_SECRET = "k" * 48
+
+
+@pytest.mark.parametrize("secret", ["", "change-me", "dev-insecure-secret", "short-but-random"])
+def test_prod_refuses_placeholder_or_short_session_secret(secret):
+    with pytest.raises(ValidationError, match="PORTAL_SESSION_SECRET"):
+        Settings(env=Environment.PROD, session_secret=secret, oidc_issuer="https://accounts.google.com")
+
+
+def test_prod_refuses_the_development_identity_provider():
+    with pytest.raises(ValidationError, match="PORTAL_OIDC_ISSUER"):
+        Settings(env=Environment.PROD, session_secret=GOOD_SECRET)
+
+
+def test_prod_with_real_settings_starts_and_dev_uses_embedded_defaults():
+    prod = Settings(env=Environment.PROD, session_secret=GOOD_SECRET, oidc_issuer="https://accounts.google.com")
+    assert not prod.uses_builtin_identity_provider
+    dev = Settings(env=Environment.DEV)
+    assert dev.uses_builtin_identity_provider and dev.database_url.startswith("sqlite")
+
+
+def test_environment_prefix_is_read(monkeypatch):
+    monkeypatch.setenv("PORTAL_UPLOAD_MAX_BYTES", "1234")
+    assert Settings().upload_max_bytes == 1234
