@@ -20,7 +20,9 @@ def test_prod_refuses_the_development_identity_provider():
 
 
 def test_prod_with_real_settings_starts_and_dev_uses_embedded_defaults():
-    prod = Settings(env=Environment.PROD, session_secret=GOOD_SECRET, oidc_issuer="https://accounts.google.com")
+    prod = Settings(
+        env=Environment.PROD, session_secret=GOOD_SECRET, oidc_issuer="https://accounts.google.com"
+    )
     assert not prod.uses_builtin_identity_provider
     dev = Settings(env=Environment.DEV)
     assert dev.uses_builtin_identity_provider and dev.database_url.startswith("sqlite")
