@@ -19,7 +19,8 @@ def test_prod_refuses_the_development_identity_provider():
         Settings(env=Environment.PROD, session_secret=GOOD_SECRET)
 
 
-def test_prod_with_real_settings_starts_and_dev_uses_embedded_defaults():
+def test_prod_with_real_settings_starts_and_dev_uses_embedded_defaults(monkeypatch):
+    monkeypatch.delenv("PORTAL_DATABASE_URL", raising=False)  # the suite may point at PostgreSQL
     prod = Settings(
         env=Environment.PROD, session_secret=GOOD_SECRET, oidc_issuer="https://accounts.google.com"
     )
