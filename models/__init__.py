@@ -12,7 +12,7 @@ from models.audit import AuditEvent, PlatformState
 from models.base import UTCDateTime, utcnow
 from models.delivery import Delivery, DeliveryEvent, DeliveryStatus
 from models.estimate import Estimate, EstimateLine, EstimateStatus, EstimateVersion
-from models.identity import AuthSession, SessionKind, User
+from models.identity import AuthSession, OidcLogin, SessionKind, User
 from models.intake import IntakeFile, IntakeKind, IntakeStatus
 from models.invoice import Invoice, InvoiceLine, InvoiceStatus, Payment
 from models.message import Message, MessageThread
@@ -64,6 +64,7 @@ __all__ = [
     "Membership",
     "Message",
     "MessageThread",
+    "OidcLogin",
     "OutboxMail",
     "Payment",
     "PlatformState",

@@ -46,3 +46,24 @@ class AuthSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class OidcLogin(SQLModel, table=True):
+    """One pending authorization-code flow: state, nonce and PKCE verifier, single-use and short-lived.
+
+    Kept server-side (not in a cookie) so a replayed state is refused even with the original browser cookie.
+    """
+
+    __tablename__ = "oidc_login"
+    __table_args__ = (sa.Index("ix_oidc_login_client_created", "client_hash", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    state_hash: str = Field(max_length=64, unique=True)
+    nonce: str = Field(max_length=100)
+    code_verifier: str = Field(max_length=128)
+    purpose: SessionKind = Field(sa_column=enum_column(SessionKind, nullable=False))
+    next_path: str = Field(default="", max_length=300)
+    client_hash: str = Field(default="", max_length=64)  # hashed client address, for rate limiting only
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
