@@ -35,7 +35,12 @@ class IdempotencyKey(SQLModel, table=True):
     """First result of a customer action, keyed by who did it and the key their client sent."""
 
     __tablename__ = "idempotency_key"
-    __table_args__ = (sa.UniqueConstraint("scope", "key", name="uq_idempotency_scope_key"),)
+    __table_args__ = (
+        sa.UniqueConstraint("scope", "key", name="uq_idempotency_scope_key"),
+        # The rate limits on customer actions count recent rows per actor and per workspace.
+        sa.Index("ix_idempotency_scope_created", "scope", "created_at"),
+        sa.Index("ix_idempotency_ws_created", "workspace_id", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)

@@ -7,18 +7,27 @@ concurrent duplicate that lost the race, gets the first result and creates nothi
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from models import IdempotencyKey
+from models import IdempotencyKey, utcnow
 from portal_app.services.access import ContactActor, StaffActor
-from portal_app.services.errors import Conflict, DomainError, ValidationFailed
+from portal_app.services.errors import Conflict, DomainError, RateLimited, ValidationFailed
 
 R = TypeVar("R")
+
+# Every customer action (message, approval, upload) passes here, so this is where they are rate-limited:
+# per actor and per workspace, over a sliding window, counted from the actions' own idempotency rows.
+RATE_WINDOW = timedelta(minutes=10)
+ACTOR_LIMIT = 60
+WORKSPACE_LIMIT = 600
 _KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
 
 
@@ -56,6 +65,7 @@ def run_customer_action(
     existing = _find(session, scope, idempotency_key)
     if existing is not None:
         return replay(existing)
+    _check_rate(session, scope, actor.workspace_id)
     try:
         result_type, result_id = perform()
         session.add(
@@ -82,3 +92,23 @@ def run_customer_action(
         session.rollback()
         raise
     return present(result_id)
+
+
+def _check_rate(session: Session, scope: str, workspace_id: int) -> None:
+    since = utcnow() - RATE_WINDOW
+    mine = session.scalar(
+        select(sa.func.count()).where(IdempotencyKey.scope == scope, col(IdempotencyKey.created_at) > since)
+    )
+    if (mine or 0) >= ACTOR_LIMIT:
+        logging.getLogger("portal.security").warning("customer actions rate limited", extra={"scope": scope})
+        raise RateLimited()
+    everyone = session.scalar(
+        select(sa.func.count()).where(
+            IdempotencyKey.workspace_id == workspace_id, col(IdempotencyKey.created_at) > since
+        )
+    )
+    if (everyone or 0) >= WORKSPACE_LIMIT:
+        logging.getLogger("portal.security").warning(
+            "workspace customer actions rate limited", extra={"workspace_id": workspace_id}
+        )
+        raise RateLimited()
