@@ -17,6 +17,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal_app import routes
+from portal_app.api.files import file_routes
 from portal_app.settings import Environment, get_settings
 
 __all__ = ["SecurityHeadersMiddleware", "build_api", "content_security_policy", "security_headers"]
@@ -99,6 +100,7 @@ def build_api() -> Starlette:
         routes=[
             Route(routes.HEALTH, health, methods=["GET"]),
             Route(routes.REFLEX_UPLOAD_PREFIX + "/{path:path}", not_found),
+            *file_routes(),
         ],
         middleware=[Middleware(SecurityHeadersMiddleware)],
     )
