@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
@@ -120,6 +121,63 @@ def _committed(session: Session, intake_id: object) -> bool:
         return False
 
 
+def _record_intake(
+    session: Session,
+    contact: ContactActor,
+    kind: IntakeKind,
+    links: dict[str, Any],
+    *,
+    store: Callable[[], str],
+    digest: str,
+    size: int,
+    sniffed: str,
+    display_name: str,
+    title: str,
+    detail: str,
+    audit_data: dict[str, object],
+) -> int:
+    """Quota, private storage, the quarantined row, its follow-up task and audit event (the caller commits).
+
+    ``links`` holds only the kind-specific fields; ownership, file facts and status are set here.
+    """
+    _check_quota(session, contact, size)
+    intake = IntakeFile(
+        **links,
+        kind=kind,
+        workspace_id=contact.workspace_id,
+        account_id=contact.account_id,
+        contact_id=contact.contact_id,
+        storage_key=store(),
+        original_name=display_name,
+        sniffed_type=sniffed,
+        size_bytes=size,
+        sha256=digest,
+        status=IntakeStatus.AWAITING_REVIEW,
+    )
+    session.add(intake)
+    session.flush()
+    assert intake.id is not None
+    tasks.open_follow_up(
+        session,
+        contact,
+        trigger=f"intake.{kind.value}",
+        source_type="intake_file",
+        source_id=intake.id,
+        title=title,
+        detail=detail,
+    )
+    audit.append_event(
+        session,
+        workspace_id=contact.workspace_id,
+        actor=contact,
+        action=f"intake.{kind.value}_submitted",
+        target_type="intake_file",
+        target_id=intake.id,
+        data={**audit_data, "sniffed_type": sniffed, "size_bytes": size, "sha256": digest},
+    )
+    return intake.id
+
+
 def _store_and_run(
     session: Session,
     actor: ContactActor,
@@ -195,52 +253,23 @@ def submit_document(
         request = get_scoped(session, contact, DocumentRequest, document_request_id, change=True, lock=True)
         if request.status not in OPEN_REQUEST:
             raise Conflict("This document request is closed and no longer accepts files.")
-        _check_quota(session, contact, size)
-        key = store()
-        intake = IntakeFile(
-            workspace_id=contact.workspace_id,
-            account_id=contact.account_id,
-            contact_id=contact.contact_id,
-            kind=IntakeKind.DOCUMENT,
-            document_request_id=request.id,
-            note=clean_note,
-            storage_key=key,
-            original_name=display_name,
-            sniffed_type=sniffed,
-            size_bytes=size,
-            sha256=digest,
-            status=IntakeStatus.AWAITING_REVIEW,
-        )
-        session.add(intake)
         request.status = DocumentRequestStatus.SUBMITTED
         request.updated_at = utcnow()
         session.add(request)
-        session.flush()
-        assert intake.id is not None
-        tasks.open_follow_up(
+        return _record_intake(
             session,
             contact,
-            trigger="intake.document",
-            source_type="intake_file",
-            source_id=intake.id,
+            IntakeKind.DOCUMENT,
+            {"document_request_id": request.id, "note": clean_note},
+            store=store,
+            digest=digest,
+            size=size,
+            sniffed=sniffed,
+            display_name=display_name,
             title=f"Review document for “{request.title}”",
             detail=f"{display_name} ({sniffed}, {size:,} bytes)",
+            audit_data={"document_request_id": request.id},
         )
-        audit.append_event(
-            session,
-            workspace_id=contact.workspace_id,
-            actor=contact,
-            action="intake.document_submitted",
-            target_type="intake_file",
-            target_id=intake.id,
-            data={
-                "document_request_id": request.id,
-                "sniffed_type": sniffed,
-                "size_bytes": size,
-                "sha256": digest,
-            },
-        )
-        return intake.id
 
     return _store_and_run(
         session, contact, idempotency_key=idempotency_key, action="intake.document", data=data, build=build
@@ -291,53 +320,29 @@ def submit_payment_proof(
                 f"The amount is more than the balance due on invoice {invoice.number} "
                 f"({balance} minor units)."
             )
-        _check_quota(session, contact, size)
-        key = store()
-        intake = IntakeFile(
-            workspace_id=contact.workspace_id,
-            account_id=contact.account_id,
-            contact_id=contact.contact_id,
-            kind=IntakeKind.PAYMENT_PROOF,
-            invoice_id=invoice.id,
-            claimed_amount_minor=claimed_amount_minor,
-            claimed_paid_on=claimed_paid_on,
-            note=clean_note,
-            storage_key=key,
-            original_name=display_name,
-            sniffed_type=sniffed,
-            size_bytes=size,
-            sha256=digest,
-            status=IntakeStatus.AWAITING_REVIEW,
-        )
-        session.add(intake)
-        session.flush()
-        assert intake.id is not None
-        tasks.open_follow_up(
+        return _record_intake(
             session,
             contact,
-            trigger="intake.payment_proof",
-            source_type="intake_file",
-            source_id=intake.id,
-            title=f"Review payment proof for {invoice.number}",
-            detail=f"Claimed {claimed_amount_minor} {invoice.currency} minor units; {display_name}",
-        )
-        audit.append_event(
-            session,
-            workspace_id=contact.workspace_id,
-            actor=contact,
-            action="intake.payment_proof_submitted",
-            target_type="intake_file",
-            target_id=intake.id,
-            data={
+            IntakeKind.PAYMENT_PROOF,
+            {
                 "invoice_id": invoice.id,
                 "claimed_amount_minor": claimed_amount_minor,
-                "claimed_paid_on": intake.claimed_paid_on,
-                "sniffed_type": sniffed,
-                "size_bytes": size,
-                "sha256": digest,
+                "claimed_paid_on": claimed_paid_on,
+                "note": clean_note,
+            },
+            store=store,
+            digest=digest,
+            size=size,
+            sniffed=sniffed,
+            display_name=display_name,
+            title=f"Review payment proof for {invoice.number}",
+            detail=f"Claimed {claimed_amount_minor} {invoice.currency} minor units; {display_name}",
+            audit_data={
+                "invoice_id": invoice.id,
+                "claimed_amount_minor": claimed_amount_minor,
+                "claimed_paid_on": claimed_paid_on,
             },
         )
-        return intake.id
 
     return _store_and_run(
         session,
