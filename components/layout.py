@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
+from components.session import sign_out_button
+from components.ui import server_button
 from portal_app import routes
+from state.base import BaseState
 
 PRODUCT_NAME = "Customer Portal"
 
@@ -12,6 +15,14 @@ NAV_ITEMS: tuple[tuple[str, str], ...] = (
     ("Overview", routes.HOME),
     ("Staff", routes.STAFF),
     ("Customer portal", routes.PORTAL),
+)
+
+_KIND_LABEL = rx.match(
+    BaseState.viewer_kind,
+    ("staff", "Staff"),
+    ("contact", "Contact"),
+    ("operator", "Operator"),
+    "",
 )
 
 
@@ -24,6 +35,35 @@ def _nav_link(label: str, href: str) -> rx.Component:
         color_scheme="gray",
         high_contrast=True,
         underline="hover",
+    )
+
+
+def viewer_area() -> rx.Component:
+    """Who is signed in (display names only) and the sign-out button; a sign-in link otherwise."""
+    return rx.cond(
+        BaseState.viewer_kind != "",
+        rx.hstack(
+            rx.vstack(
+                rx.text(BaseState.viewer_name, size="1", weight="bold", trim="both"),
+                rx.text(
+                    _KIND_LABEL,
+                    rx.cond(BaseState.viewer_context != "", " · " + BaseState.viewer_context, ""),
+                    size="1",
+                    color_scheme="gray",
+                    trim="both",
+                ),
+                spacing="1",
+                align="end",
+                display=rx.breakpoints(initial="none", sm="flex"),
+            ),
+            sign_out_button(),
+            spacing="3",
+            align="center",
+            id="viewer-area",
+        ),
+        server_button(
+            "Sign in", routes.sign_in_url("staff", routes.STAFF), icon="log-in", variant="outline", size="2"
+        ),
     )
 
 
@@ -44,7 +84,11 @@ def header() -> rx.Component:
                     high_contrast=True,
                 ),
                 rx.hstack(
-                    *(_nav_link(label, href) for label, href in NAV_ITEMS), spacing="5", align="center"
+                    *(_nav_link(label, href) for label, href in NAV_ITEMS),
+                    viewer_area(),
+                    spacing="5",
+                    align="center",
+                    wrap="wrap",
                 ),
                 justify="between",
                 align="center",

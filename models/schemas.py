@@ -328,3 +328,31 @@ class AuditEventRead(ReadModel):
     target_id: int | None
     data: str
     created_at: datetime
+
+
+class ContactInvitationRead(ReadModel):
+    """A contact's portal invitation as staff see it; the token exists only in the mail."""
+
+    id: int
+    contact_id: int
+    account_id: int
+    created_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None
+    revoked_at: datetime | None
+
+
+class WorkspaceOverview(ReadModel):
+    """What a platform operator sees of a workspace: counts and states, never record contents."""
+
+    id: int
+    name: str
+    slug: str
+    status: WorkspaceStatus
+    status_reason: str
+    portal_enabled: bool
+    members: int
+    contacts: int
+    accounts: int
+    storage_bytes: int
+    created_at: datetime

@@ -11,6 +11,7 @@ from models.base import UTCDateTime, enum_column, utcnow
 
 class MailStatus(StrEnum):
     QUEUED = "queued"
+    SENDING = "sending"  # claimed by a sender; ``sent_at`` holds the claim time until it is SENT (lease)
     SENT = "sent"
     FAILED = "failed"
 

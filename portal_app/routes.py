@@ -10,11 +10,30 @@ HOME = "/"
 STAFF = "/app"
 PORTAL = "/portal"
 OPERATOR = "/operator"
-SIGN_IN = "/auth/sign-in"  # Placeholder: the sign-in flow lands later.
+ONBOARDING = "/app/onboarding"
+PORTAL_SIGN_IN = "/portal/sign-in"
+
+# Served by the backend (Starlette routes in portal_app/api/), not by the Reflex frontend: in dev they live on the
+# backend's own port, so links to them are built with backend_url().
+SIGN_IN = "/auth/sign-in"
+SIGN_OUT = "/auth/sign-out"
+AUTH_CALLBACK = "/auth/callback"
+INVITE = "/invite"
+DEV_IDP = "/dev-idp"
 HEALTH = "/api/health"
+BACKEND_PREFIXES = ("/auth/", INVITE, DEV_IDP, "/api/", "/dev/", "/files/")
+
+# Who a sign-in is for (the ``as`` query parameter of SIGN_IN).
+SIGN_IN_AS = ("staff", "contact", "operator")
 
 # Reflex's public upload folder; build_api() answers 404 for anything under it.
 REFLEX_UPLOAD_PREFIX = "/_upload"
+
+# Contact sign-in links (GET shows a confirm page, POST consumes the token) and the dev-only local mailbox.
+MAGIC_LINK = "/auth/magic"
+MAGIC_LINK_REQUEST = "/auth/magic-link"
+CONTACT_INVITE = "/auth/contact-invite"
+DEV_MAILBOX = "/dev/mailbox"
 
 
 def url_for(path: str, **query: str | int) -> str:
@@ -29,8 +48,64 @@ def absolute_url(path: str, **query: str | int) -> str:
     return get_settings().public_base_url.rstrip("/") + url_for(path, **query)
 
 
-def sign_in_url(next_path: str | None = None) -> str:
-    """The sign-in page, remembering where to go afterwards (only site-relative targets)."""
+def is_backend_path(path: str) -> bool:
+    return any(path == p.rstrip("/") or path.startswith(p.rstrip("/") + "/") for p in BACKEND_PREFIXES)
+
+
+def backend_origin() -> str:
+    """Where the backend's HTTP routes are reachable from the browser.
+
+    ``reflex run --env prod`` (and any production deployment) serves frontend and backend on one origin, the public
+    base URL. ``reflex run`` (dev) serves the backend on its own port: Reflex's ``api_url``. Cookies are per host,
+    not per port, so a cookie set by the backend on localhost:8000 reaches the page on localhost:3000 too.
+    """
+    settings = get_settings()
+    public = settings.public_base_url.rstrip("/")
+    if not settings.is_dev_like:
+        return public
+    try:  # imported lazily: services and scripts use this module without Reflex being configured
+        from reflex.config import get_config
+        from reflex.utils.exec import is_prod_mode
+
+        if is_prod_mode():
+            return public
+        return str(get_config().api_url).rstrip("/") or public
+    except Exception:  # noqa: BLE001  no rxconfig.py in reach (a script run elsewhere): one origin
+        return public
+
+
+def backend_url(path: str, **query: str | int) -> str:
+    """An absolute URL for a backend HTTP route (sign-in, callback, invitations, the development provider)."""
+    return backend_origin() + url_for(path, **query)
+
+
+def after_sign_in_url(path: str) -> str:
+    """Absolute target for a redirect after sign-in: pages on the frontend, backend routes on the backend."""
+    return backend_url(path) if is_backend_path(path.split("?", 1)[0]) else absolute_url(path)
+
+
+def sign_in_url(as_: str = "staff", next_path: str | None = None) -> str:
+    """Start a sign-in (``as_``: staff, contact or operator), remembering where to go afterwards.
+
+    Only site-relative targets are kept; the server checks ``next`` again.
+    """
+    if as_ not in SIGN_IN_AS:
+        raise ValueError(f"unknown sign-in kind: {as_!r}")
     if next_path and next_path.startswith("/") and not next_path.startswith("//"):
-        return url_for(SIGN_IN, next=next_path)
-    return SIGN_IN
+        return backend_url(SIGN_IN, **{"as": as_, "next": next_path})
+    return backend_url(SIGN_IN, **{"as": as_})
+
+
+def sign_out_url() -> str:
+    """Target of the sign-out form (POST)."""
+    return backend_url(SIGN_OUT)
+
+
+def auth_callback_url() -> str:
+    """The OIDC redirect_uri: always on the backend."""
+    return backend_url(AUTH_CALLBACK)
+
+
+def invite_url(token: str) -> str:
+    """The link in a member invitation e-mail (the token is only ever in this link)."""
+    return backend_url(f"{INVITE}/{token}")

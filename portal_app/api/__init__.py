@@ -17,7 +17,11 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal_app import routes
+from portal_app.api import dev_idp
+from portal_app.api.auth import auth_routes
 from portal_app.api.files import file_routes
+from portal_app.api.mailbox import mailbox_routes
+from portal_app.api.portal_links import portal_link_routes
 from portal_app.settings import Environment, get_settings
 
 __all__ = ["SecurityHeadersMiddleware", "build_api", "content_security_policy", "security_headers"]
@@ -101,6 +105,12 @@ def build_api() -> Starlette:
             Route(routes.HEALTH, health, methods=["GET"]),
             Route(routes.REFLEX_UPLOAD_PREFIX + "/{path:path}", not_found),
             *file_routes(),
+            *portal_link_routes(),
+            *mailbox_routes(),
+            *auth_routes(),
+            # The development identity provider exists only in dev/test without a configured issuer;
+            # dev_idp.mount() itself refuses to build in any other configuration.
+            *([dev_idp.mount()] if get_settings().uses_builtin_identity_provider else []),
         ],
         middleware=[Middleware(SecurityHeadersMiddleware)],
     )

@@ -11,11 +11,11 @@ from sqlmodel import Session, col, select
 
 from models import SEAT_LIMIT, InvitationStatus, MemberInvitation, Membership, Role, User, utcnow
 from models.schemas import MemberInvitationRead, MemberRead
+from portal_app import routes
 from portal_app.services import audit, notifications, tokens
 from portal_app.services.access import Actor, StaffActor, get_scoped, lock_workspace, require_staff
 from portal_app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal_app.services.permissions import ROLE_LABELS, Permission, can_grant
-from portal_app.settings import get_settings
 
 INVITE_TTL = timedelta(days=7)
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
@@ -112,7 +112,7 @@ def invite_member(session: Session, actor: Actor, *, email: str, role: Role) -> 
     )
     session.add(inv)
     session.flush()
-    link = f"{get_settings().public_base_url}/invite/{token}"
+    link = routes.invite_url(token)  # a backend route: its own port under `reflex run`
     notifications.enqueue_mail(
         session,
         workspace_id=staff.workspace_id,

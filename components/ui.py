@@ -1,0 +1,151 @@
+"""Small reusable pieces: section cards, gates, buttons that leave the single-page app, confirmations, badges.
+
+No database and no services here: everything arrives as arguments (plain values or state vars).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+
+def section_card(title: str, *children: rx.Component, description: str = "", **props: Any) -> rx.Component:
+    """A titled card for one panel of a page."""
+    header = [rx.heading(title, size="4", as_="h2")]
+    if description:
+        header.append(rx.text(description, size="2", color_scheme="gray"))
+    return rx.card(
+        rx.vstack(
+            rx.vstack(*header, spacing="1", align="start"),
+            *children,
+            spacing="4",
+            align="stretch",
+            width="100%",
+        ),
+        size="3",
+        width="100%",
+        **props,
+    )
+
+
+def server_button(
+    label: str, href: Any, *, icon: str = "", variant: str = "solid", size: str = "3", **props: Any
+) -> rx.Component:
+    """A button-styled plain link: a full page load to an HTTP route (sign-in, mailbox), not an in-app navigation."""
+    content: list[rx.Component | str] = [label]
+    if icon:
+        content.insert(0, rx.icon(icon, size=16))
+    return rx.button(
+        rx.el.a(*content, href=href, reload_document=True),
+        as_child=True,
+        variant=variant,  # type: ignore[arg-type]
+        size=size,  # type: ignore[arg-type]
+        **props,
+    )
+
+
+def server_link(label: str, href: Any, **props: Any) -> rx.Component:
+    """A text link to an HTTP route, loaded as a real document (not routed inside the single-page app)."""
+    return rx.el.a(
+        label,
+        href=href,
+        reload_document=True,
+        color=rx.color("accent", 11),
+        text_decoration="underline",
+        font_weight="500",
+        **props,
+    )
+
+
+def gate_panel(*, icon: str, title: str, body: str, actions: rx.Component, **props: Any) -> rx.Component:
+    """A centred card that stands in for a page the visitor may not see yet (signed out, wrong kind of session)."""
+    return rx.center(
+        rx.card(
+            rx.vstack(
+                rx.icon(icon, size=32, color=rx.color("accent", 10)),
+                rx.heading(title, size="6", as_="h1"),
+                rx.text(body, size="3", color_scheme="gray"),
+                actions,
+                spacing="4",
+                align="start",
+            ),
+            size="4",
+            max_width="560px",
+            width="100%",
+        ),
+        padding_y="48px",
+        **props,
+    )
+
+
+def loading_panel() -> rx.Component:
+    return rx.center(rx.spinner(size="3"), padding_y="80px", width="100%")
+
+
+def confirm_button(
+    label: str,
+    *,
+    title: str,
+    description: Any,
+    confirm_label: str,
+    on_confirm: Any,
+    color_scheme: str = "red",
+    icon: str = "",
+    **trigger_props: Any,
+) -> rx.Component:
+    """A button that asks before doing something that cannot be undone."""
+    trigger_children: list[rx.Component | str] = [label]
+    if icon:
+        trigger_children.insert(0, rx.icon(icon, size=14))
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button(
+                *trigger_children,
+                variant="soft",
+                color_scheme=color_scheme,  # type: ignore[arg-type]
+                size="1",
+                **trigger_props,
+            )
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(description, size="2"),
+            rx.flex(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(confirm_label, color_scheme=color_scheme, on_click=on_confirm)  # type: ignore[arg-type]
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="16px",
+            ),
+            max_width="440px",
+        ),
+    )
+
+
+def flag_badge(label: str, on: Any) -> rx.Component:
+    """A permission or module flag: coloured when on, muted and struck when off."""
+    return rx.cond(
+        on,
+        rx.badge(rx.icon("check", size=12), label, color_scheme="teal", variant="soft"),
+        rx.badge(label, color_scheme="gray", variant="outline", text_decoration="line-through"),
+    )
+
+
+def status_badge(status: Any) -> rx.Component:
+    """Contact, workspace and invitation statuses, coloured by meaning."""
+    return rx.match(
+        status,
+        ("active", rx.badge("Active", color_scheme="green", variant="soft")),
+        ("invited", rx.badge("Invited", color_scheme="blue", variant="soft")),
+        ("pending", rx.badge("Pending", color_scheme="amber", variant="soft")),
+        ("deactivated", rx.badge("Deactivated", color_scheme="gray", variant="soft")),
+        ("suspended", rx.badge("Suspended", color_scheme="red", variant="soft")),
+        rx.badge(status, variant="soft"),
+    )
+
+
+def empty_text(text: str) -> rx.Component:
+    return rx.text(text, size="2", color_scheme="gray", padding_y="8px")

@@ -1,0 +1,51 @@
+"""Contact sign-in (``/portal/sign-in``): ask for a magic link; the answer never tells whether the email is known."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from portal_app import routes
+from portal_app.services import portal_access
+from portal_app.settings import get_settings
+from state.base import BaseState, Events, event
+
+CONFIRMATION = (
+    "If that address belongs to a customer contact with portal access, a sign-in link is on its way. "
+    "It works once and expires in 15 minutes."
+)
+
+
+class PortalSignInState(BaseState):
+    email: str = ""
+    sent: bool = False
+    show_dev_mailbox: bool = False
+
+    @rx.var
+    def google_href(self) -> str:
+        return routes.sign_in_url("contact", routes.PORTAL)
+
+    @event
+    def load(self) -> None:
+        self.sent = False
+        self.show_dev_mailbox = get_settings().is_dev_like
+        self._set_viewer(self._principal())
+
+    @event
+    def set_email(self, value: str) -> None:
+        self.email = str(value)[:320]
+
+    @event
+    def request_link(self) -> Events:
+        email = self.email.strip()
+        if not email:
+            return rx.toast.error("Enter your email address.")
+        with self._db() as session:
+            # Raises nothing for unknown, malformed or rate-limited addresses: same answer whatever happens.
+            portal_access.request_magic_link(session, email, client=self.router.session.client_ip)
+        self.sent = True
+        self.email = ""
+        return None
+
+    @event
+    def start_over(self) -> None:
+        self.sent = False

@@ -1,0 +1,168 @@
+"""Page states without a browser: forged events, cross-tenant ids and what reaches the browser.
+
+Handlers are called directly with a router whose Cookie header is whatever the test sets, exactly as Reflex would
+pass the websocket handshake's headers. Data is committed (handlers open their own sessions) and wiped afterwards;
+the test's own session rolls back after reading, so it never holds SQLite's write lock while a handler runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any, TypeVar
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+os.environ.setdefault("__REFLEX_SKIP_COMPILE", "1")
+
+import reflex as rx  # noqa: E402
+from reflex.istate.data import RouterData  # noqa: E402
+
+from models import MemberInvitation, Membership, Role, SessionKind, Workspace, WorkspaceStatus  # noqa: E402
+from portal_app.services import sessions  # noqa: E402
+from portal_app.services.sessions import COOKIE_NAME  # noqa: E402
+from state.onboarding import OnboardingState, suggest_slug  # noqa: E402
+from state.operator import OperatorState  # noqa: E402
+from state.portal import PortalHomeState  # noqa: E402
+from state.staff import StaffDashboardState  # noqa: E402
+from tests.factories import make_tenant  # noqa: E402
+
+S = TypeVar("S", bound=rx.State)
+
+
+@pytest.fixture()
+def db(committed_engine: sa.Engine) -> Iterator[Session]:
+    with Session(committed_engine, expire_on_commit=False) as session:
+        yield session
+
+
+def page_state(cls: type[S], token: str | None) -> S:
+    """A fresh state tree for one browser tab whose websocket handshake carried ``token`` (or no cookie)."""
+    root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
+    state = root.get_substate(cls.get_full_name().split(".")[1:])
+    cookie = f"{COOKIE_NAME}={token}" if token else ""
+    router = RouterData.from_router_data({"headers": {"cookie": cookie}, "pathname": "/app", "token": "t"})
+    object.__setattr__(root, "router", router)
+    for sub in (root, *_ancestors(state)):
+        sub.router = router
+    return state  # type: ignore[return-value]
+
+
+def _ancestors(state: rx.State) -> list[rx.State]:
+    out = []
+    current: Any = state
+    while current is not None:
+        out.append(current)
+        current = current.parent_state
+    return out
+
+
+def call(state: rx.State, handler: str, *args: Any) -> Any:
+    return getattr(type(state), handler).fn(state, *args)
+
+
+def staff_token(db: Session, user_id: int, workspace_id: int) -> str:
+    issued = sessions.create_session(db, kind=SessionKind.STAFF, user_id=user_id, workspace_id=workspace_id)
+    db.commit()
+    return issued.token
+
+
+def test_signed_out_tab_gets_the_gate_and_no_data(db: Session) -> None:
+    make_tenant(db)
+    state = page_state(StaffDashboardState, None)
+    call(state, "load")
+    assert state.gate == "signed_out"
+    assert state.members == [] and state.accounts == [] and state.workspace_name == ""
+
+
+def test_anonymous_forged_events_change_nothing(db: Session) -> None:
+    t = make_tenant(db)
+    state = page_state(StaffDashboardState, None)
+    state.invite_email, state.invite_role = "x@evil.test", Role.OWNER.value
+    call(state, "invite_member")
+    call(state, "remove_member", t.manager.membership_id)
+    call(state, "change_role", t.owner.membership_id, Role.FINANCE_REVIEWER.value)
+    call(state, "set_portal_enabled", False)
+    db.rollback()
+    assert db.exec(select(MemberInvitation)).all() == []
+    assert db.get(Membership, t.manager.membership_id) is not None
+    assert db.get(Membership, t.owner.membership_id).role is Role.OWNER  # type: ignore[union-attr]
+    assert db.get(Workspace, t.ws.id).portal_enabled is True  # type: ignore[union-attr]
+    assert state.gate == "signed_out"
+
+
+def test_ids_of_another_workspace_are_refused(db: Session) -> None:
+    mine, theirs = make_tenant(db), make_tenant(db)
+    state = page_state(StaffDashboardState, staff_token(db, mine.owner.user_id, mine.ws.id))
+    call(state, "load")
+    assert state.workspace_name == mine.ws.name
+    call(state, "remove_member", theirs.manager.membership_id)
+    call(state, "select_account", theirs.account.id)
+    call(state, "deactivate_contact", theirs.contact.contact_id)
+    db.rollback()
+    assert db.get(Membership, theirs.manager.membership_id) is not None
+    assert state.selected_account_id == 0 and state.contacts == []
+    assert all(theirs.ws.name not in str(v) for v in state.dict().values())
+
+
+def test_role_change_takes_effect_on_the_next_event(db: Session) -> None:
+    t = make_tenant(db)
+    state = page_state(StaffDashboardState, staff_token(db, t.manager.user_id, t.ws.id))
+    call(state, "load")
+    assert state.can_manage_members is True
+    membership = db.get(Membership, t.manager.membership_id)
+    assert membership is not None
+    membership.role = Role.TEAM_LEAD
+    db.commit()
+    state.invite_email, state.invite_role = "new@example.test", Role.TEAM_LEAD.value
+    call(state, "invite_member")
+    db.rollback()
+    assert db.exec(select(MemberInvitation)).all() == []
+    db.rollback()
+    call(state, "load")
+    assert state.role_label == "Team lead" and state.can_manage_members is False
+
+
+def test_browser_bound_vars_hold_no_token(db: Session) -> None:
+    t = make_tenant(db)
+    token = staff_token(db, t.owner.user_id, t.ws.id)
+    state = page_state(StaffDashboardState, token)
+    call(state, "load")
+    assert token not in repr(state.dict())
+
+
+def test_operator_page_gives_non_operators_nothing(db: Session) -> None:
+    t = make_tenant(db)
+    state = page_state(OperatorState, staff_token(db, t.owner.user_id, t.ws.id))
+    call(state, "load")
+    assert state.is_operator is False and state.rows == []
+    state.dialog_workspace_id, state.dialog_suspend, state.reason = t.ws.id, True, "forged suspension"  # type: ignore[assignment]
+    call(state, "confirm_status")
+    db.rollback()
+    assert db.get(Workspace, t.ws.id).status is WorkspaceStatus.ACTIVE  # type: ignore[union-attr]
+
+
+def test_portal_page_sends_staff_and_anonymous_to_sign_in(db: Session) -> None:
+    t = make_tenant(db)
+    for token in (None, staff_token(db, t.owner.user_id, t.ws.id)):
+        state = page_state(PortalHomeState, token)
+        call(state, "load")
+        assert state.signed_in is False and state.account_name == ""
+
+
+def test_onboarding_refuses_without_a_session(db: Session) -> None:
+    state = page_state(OnboardingState, None)
+    call(state, "set_company_name", "Forged Co")
+    call(state, "create_workspace")
+    db.rollback()
+    assert db.exec(select(Workspace).where(Workspace.slug == "forged-co")).first() is None
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [("Northwind Studio", "northwind-studio"), ("  Café  Ünïcode & Co. ", "cafe-unicode-co"), ("!!!", "")],
+)
+def test_slug_suggestion(name: str, slug: str) -> None:
+    assert suggest_slug(name) == slug
