@@ -64,6 +64,8 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "PORTAL_OIDC_ISSUER must be set in prod (the development provider is dev/test only)"
                 )
+            if not self.oidc_client_id:
+                raise ValueError("PORTAL_OIDC_CLIENT_ID must be set in prod")
         return self
 
     @property

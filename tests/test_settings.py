@@ -14,6 +14,11 @@ def test_prod_refuses_placeholder_or_short_session_secret(secret):
         Settings(env=Environment.PROD, session_secret=secret, oidc_issuer="https://accounts.google.com")
 
 
+def test_prod_needs_a_client_id():
+    with pytest.raises(ValidationError, match="PORTAL_OIDC_CLIENT_ID"):
+        Settings(env=Environment.PROD, session_secret=GOOD_SECRET, oidc_issuer="https://accounts.google.com")
+
+
 def test_prod_refuses_the_development_identity_provider():
     with pytest.raises(ValidationError, match="PORTAL_OIDC_ISSUER"):
         Settings(env=Environment.PROD, session_secret=GOOD_SECRET)
@@ -22,7 +27,10 @@ def test_prod_refuses_the_development_identity_provider():
 def test_prod_with_real_settings_starts_and_dev_uses_embedded_defaults(monkeypatch):
     monkeypatch.delenv("PORTAL_DATABASE_URL", raising=False)  # the suite may point at PostgreSQL
     prod = Settings(
-        env=Environment.PROD, session_secret=GOOD_SECRET, oidc_issuer="https://accounts.google.com"
+        env=Environment.PROD,
+        session_secret=GOOD_SECRET,
+        oidc_issuer="https://accounts.google.com",
+        oidc_client_id="cid",
     )
     assert not prod.uses_builtin_identity_provider
     dev = Settings(env=Environment.DEV)

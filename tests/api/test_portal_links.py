@@ -263,6 +263,7 @@ def test_mailbox_is_not_served_in_prod(db, monkeypatch):
         env=Environment.PROD,
         session_secret="x" * 40,
         oidc_issuer="https://issuer.invalid",
+        oidc_client_id="cid",
         public_base_url=OWN,
     )
     monkeypatch.setattr(mailbox, "get_settings", lambda: prod)
