@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import reflex as rx
 
 from portal_app import routes
@@ -13,6 +15,9 @@ CONFIRMATION = (
     "If that address belongs to a customer contact with portal access, a sign-in link is on its way. "
     "It works once and expires in 15 minutes."
 )
+
+
+ANSWER_AFTER_SECONDS = 0.6
 
 
 class PortalSignInState(BaseState):
@@ -39,9 +44,12 @@ class PortalSignInState(BaseState):
         email = self.email.strip()
         if not email:
             return rx.toast.error("Enter your email address.")
+        started = time.monotonic()
         with self._db() as session:
             # Raises nothing for unknown, malformed or rate-limited addresses: same answer whatever happens.
             portal_access.request_magic_link(session, email, client=self.router.session.client_ip)
+        # Answer after the same delay whether or not a link was made, so timing does not tell either.
+        time.sleep(max(0.0, ANSWER_AFTER_SECONDS - (time.monotonic() - started)))
         self.sent = True
         self.email = ""
         return None
