@@ -25,7 +25,8 @@ config = rx.Config(
             theme=rx.theme(appearance="light", accent_color="teal", gray_color="slate", radius="medium")
         ),
     ],
-    # The sitemap would list private areas (/app, /portal, /operator); nothing needs it.
+    # Reflex's sitemap lists every page unless it opts out, private areas (/app, /portal, /operator) included.
+    # /sitemap.xml is served by portal_app/api/public.py from routes.PUBLIC_ROUTES instead.
     disable_plugins=[SitemapPlugin],
     # No third-party badge linking off-site on every page.
     show_built_with_reflex=False,

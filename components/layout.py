@@ -12,7 +12,8 @@ from state.base import BaseState
 PRODUCT_NAME = "Customer Portal"
 
 NAV_ITEMS: tuple[tuple[str, str], ...] = (
-    ("Overview", routes.HOME),
+    ("Module", routes.MODULE),
+    ("Preview", routes.PREVIEW),
     ("Staff", routes.STAFF),
     ("Customer portal", routes.PORTAL),
 )
@@ -101,7 +102,8 @@ def header() -> rx.Component:
         as_="header",
         border_bottom=f"1px solid {rx.color('gray', 5)}",
         background_color=rx.color("gray", 1),
-        position="sticky",
+        # Sticky from tablet width up; on a phone the wrapped header would cover a third of the screen.
+        position=rx.breakpoints(initial="static", sm="sticky"),
         top="0",
         z_index="10",
         width="100%",
@@ -117,7 +119,13 @@ def footer() -> rx.Component:
                     size="1",
                     color_scheme="gray",
                 ),
-                rx.link("Operator area", href=routes.OPERATOR, size="1", color_scheme="gray"),
+                rx.hstack(
+                    rx.link("Customer Portal module", href=routes.MODULE, size="1", color_scheme="gray"),
+                    rx.link("Workflow preview", href=routes.PREVIEW, size="1", color_scheme="gray"),
+                    rx.link("Operator area", href=routes.OPERATOR, size="1", color_scheme="gray"),
+                    spacing="4",
+                    wrap="wrap",
+                ),
                 justify="between",
                 align="center",
                 wrap="wrap",

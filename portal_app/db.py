@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from portal_app.services.errors import Unavailable
 from portal_app.settings import get_settings
 
 
@@ -56,10 +57,18 @@ def get_engine() -> Engine:
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """A session for one unit of work; services commit, this rolls back whatever was left open."""
+    """A session for one unit of work; services commit, this rolls back whatever was left open.
+
+    A database that cannot be reached fails closed as ``Unavailable`` (a user-safe domain error), so callers
+    refuse access with a generic message instead of crashing.
+    """
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
             yield session
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            with suppress(Exception):
+                session.rollback()
+            raise Unavailable() from exc
         except Exception:
             session.rollback()
             raise

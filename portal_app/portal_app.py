@@ -7,7 +7,8 @@ from portal_app.api import build_api
 from portal_app.pages.admin import home as admin_home
 from portal_app.pages.portal import home as portal_home
 from portal_app.pages.portal import sign_in as portal_sign_in
-from portal_app.pages.public import landing
+from portal_app.pages.public import landing, module, preview, records
+from portal_app.pages.public.content import RECORDS
 from portal_app.pages.staff import home as staff_home
 from portal_app.pages.staff import onboarding
 from portal_app.services.mailer import mail_loop
@@ -17,6 +18,7 @@ from state.onboarding import OnboardingState
 from state.operator import OperatorState
 from state.portal import PortalHomeState
 from state.portal_sign_in import PortalSignInState
+from state.public_preview import PreviewState
 from state.staff import StaffDashboardState
 
 # The Radix theme is configured in rxconfig.py (RadixThemesPlugin); App(theme=...) is deprecated.
@@ -34,6 +36,31 @@ app.add_page(
     description=landing.DESCRIPTION,
     on_load=BaseState.load_viewer,
 )
+# Public pages: static content and example data. Their only event touching the database is the shared header's
+# load_viewer, which queries nothing for a visitor without a session cookie.
+app.add_page(
+    module.module_page,
+    route=routes.MODULE,
+    title=module.TITLE,
+    description=module.DESCRIPTION,
+    on_load=BaseState.load_viewer,
+)
+app.add_page(
+    preview.preview_page,
+    route=routes.PREVIEW,
+    title=preview.TITLE,
+    description=preview.DESCRIPTION,
+    # The preview's own loader first: it needs nothing but the URL, whatever happens to the header's.
+    on_load=[PreviewState.load, BaseState.load_viewer],
+)
+for record in RECORDS:
+    app.add_page(
+        records.record_page(record.kind),
+        route=routes.record_route(record.kind),
+        title=record.title,
+        description=record.description,
+        on_load=BaseState.load_viewer,
+    )
 app.add_page(
     staff_home.staff_home,
     route=routes.STAFF,

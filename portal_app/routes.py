@@ -109,3 +109,33 @@ def auth_callback_url() -> str:
 def invite_url(token: str) -> str:
     """The link in a member invitation e-mail (the token is only ever in this link)."""
     return backend_url(f"{INVITE}/{token}")
+
+
+# -- Public pages (no sign-in, no workspace data) -------------------------------------------------------------
+
+MODULE = "/customer-portal"
+PREVIEW = "/preview"
+RECORDS = "/customer-portal/records"
+# The connected records previewed publicly, in the order the module page lists them.
+RECORD_KINDS = ("estimates", "invoices", "statements", "document-requests", "messages", "deliveries")
+# Served by the backend (portal_app/api/public.py).
+SITEMAP = "/sitemap.xml"
+ROBOTS = "/robots.txt"
+
+
+def record_route(kind: str) -> str:
+    """The public preview page of one connected record kind."""
+    if kind not in RECORD_KINDS:
+        raise ValueError(f"unknown record kind: {kind!r}")
+    return f"{RECORDS}/{kind}"
+
+
+def preview_url(step: str | None = None) -> str:
+    """The workflow preview, optionally opened at a step (by its key, e.g. ``review``)."""
+    return url_for(PREVIEW, step=step) if step else PREVIEW
+
+
+# Every public page, and only those: the sitemap lists exactly these.
+PUBLIC_ROUTES: tuple[str, ...] = (HOME, MODULE, PREVIEW, *(record_route(kind) for kind in RECORD_KINDS))
+# Never in the sitemap, disallowed in robots.txt.
+PRIVATE_PREFIXES = (STAFF, PORTAL, OPERATOR, "/auth", INVITE, DEV_IDP, "/dev", "/files", "/api", "/_upload")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,7 +37,8 @@ class Settings(BaseSettings):
     oidc_issuer: str = ""
     oidc_client_id: str = ""
     oidc_client_secret: str = ""
-    operator_emails: list[str] = Field(default_factory=list)
+    # Comma-separated (ops@example.com,root@example.com) or a JSON list.
+    operator_emails: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Mail. Empty host means the local outbox (shown at a dev-only mailbox page).
     smtp_host: str = ""
@@ -52,6 +55,15 @@ class Settings(BaseSettings):
     account_quota_bytes: int = 200 * 1024 * 1024
 
     load_demo_data: bool = True
+
+    @field_validator("operator_emails", mode="before")
+    @classmethod
+    def _split_emails(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            items = json.loads(text) if text.startswith("[") else text.split(",")
+            return [str(item).strip().lower() for item in items if str(item).strip()]
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -102,11 +102,12 @@ class BaseState(rx.State):
     @event
     def load_viewer(self) -> None:
         """For pages without their own state (the landing page): just the header's signed-in display."""
-        with self._db() as session:
-            principal = self._principal(session)
-            actor = principal.actor if principal else None
-            name, context = "Signed in", ""
-            try:
+        principal: Principal | None = None
+        name, context = "Signed in", ""
+        try:
+            with self._db() as session:
+                principal = self._principal(session)
+                actor = principal.actor if principal else None
                 if isinstance(actor, StaffActor):
                     mine = [m for m in members.list_members(session, actor) if m.id == actor.membership_id]
                     name = (mine[0].name or mine[0].email) if mine else name
@@ -115,8 +116,9 @@ class BaseState(rx.State):
                     name, context = accounts.portal_get_account(session, actor).name, "Customer portal"
                 elif isinstance(actor, OperatorActor):
                     name, context = actor.email, "Platform"
-            except DomainError:
-                pass
+        except DomainError:
+            # Includes Unavailable: a public page still renders, showing the visitor as signed out.
+            pass
         self._set_viewer(principal, name=name, context=context)
 
     # -- errors -----------------------------------------------------------------------------------------------

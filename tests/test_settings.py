@@ -40,3 +40,11 @@ def test_prod_with_real_settings_starts_and_dev_uses_embedded_defaults(monkeypat
 def test_environment_prefix_is_read(monkeypatch):
     monkeypatch.setenv("PORTAL_UPLOAD_MAX_BYTES", "1234")
     assert Settings().upload_max_bytes == 1234
+
+
+@pytest.mark.parametrize(
+    "raw", ["Ops@Example.test, root@example.test", '["ops@example.test", "root@example.test"]']
+)
+def test_operator_emails_accept_a_list_or_commas(monkeypatch, raw):
+    monkeypatch.setenv("PORTAL_OPERATOR_EMAILS", raw)
+    assert Settings().operator_emails == ["ops@example.test", "root@example.test"]

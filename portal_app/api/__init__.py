@@ -22,6 +22,7 @@ from portal_app.api.auth import auth_routes
 from portal_app.api.files import file_routes
 from portal_app.api.mailbox import mailbox_routes
 from portal_app.api.portal_links import portal_link_routes
+from portal_app.api.public import public_routes
 from portal_app.settings import Environment, get_settings
 
 __all__ = ["SecurityHeadersMiddleware", "build_api", "content_security_policy", "security_headers"]
@@ -104,6 +105,7 @@ def build_api() -> Starlette:
         routes=[
             Route(routes.HEALTH, health, methods=["GET"]),
             Route(routes.REFLEX_UPLOAD_PREFIX + "/{path:path}", not_found),
+            *public_routes(),
             *file_routes(),
             *portal_link_routes(),
             *mailbox_routes(),

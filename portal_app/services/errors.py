@@ -31,5 +31,11 @@ class ValidationFailed(DomainError):
     default_message = "Some of the input is not valid."
 
 
+class Unavailable(DomainError):
+    """The database (or another dependency) cannot be reached: access is refused, nothing is written."""
+
+    default_message = "The service is temporarily unavailable. Please try again in a moment."
+
+
 class RateLimited(DomainError):
     default_message = "Too many attempts. Please wait a moment and try again."

@@ -94,13 +94,15 @@ def _answers(url: str) -> bool:
         return False
 
 
-def start(workdir: Path) -> RunningApp:
+def start(workdir: Path, *, database_url: str | None = None) -> RunningApp:
+    """Start the app; with ``database_url`` it uses that database as it is (no migration, no seed)."""
     project = workdir / "project"
     shutil.copytree(ROOT, project, ignore=COPY_IGNORED)
     port = free_port()
-    database_url = f"sqlite:///{workdir / 'e2e.db'}"
+    prepare = database_url is None
+    database_url = database_url or f"sqlite:///{workdir / 'e2e.db'}"
     env = app_env(port=port, database_url=database_url, storage_dir=workdir / "private")
-    for command in ("migrate", "seed"):
+    for command in ("migrate", "seed") if prepare else ():
         subprocess.run(
             [sys.executable, "-m", "portal_app.manage", command],
             cwd=project,

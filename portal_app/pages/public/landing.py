@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from components.layout import page_shell
+from components.public import example_badge, workspace_cta
 from portal_app import routes
 
 TITLE = "Customer Portal — share exactly what each customer needs"
@@ -94,7 +95,7 @@ def _preview() -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.text("Acme Logistics — shared with you", size="2", weight="bold"),
-                rx.badge("Example data", variant="outline", color_scheme="gray"),
+                example_badge(),
                 justify="between",
                 width="100%",
                 align="center",
@@ -142,13 +143,27 @@ def landing() -> rx.Component:
                     color_scheme="gray",
                 ),
                 rx.hstack(
-                    rx.link(rx.button("Staff workspace", size="3"), href=routes.STAFF),
                     rx.link(
-                        rx.button("Customer portal", size="3", variant="outline"),
-                        href=routes.PORTAL,
+                        rx.button("See how the module works", rx.icon("arrow-right", size=16), size="3"),
+                        href=routes.MODULE,
+                        id="landing-module-link",
+                    ),
+                    rx.link(
+                        rx.button(
+                            rx.icon("play", size=16), "Try the workflow preview", size="3", variant="outline"
+                        ),
+                        href=routes.PREVIEW,
                     ),
                     spacing="3",
                     wrap="wrap",
+                ),
+                rx.text(
+                    "Already working with us? ",
+                    rx.link("Staff workspace", href=routes.STAFF),
+                    " · ",
+                    rx.link("Customer portal sign-in", href=routes.PORTAL_SIGN_IN),
+                    size="2",
+                    color_scheme="gray",
                 ),
                 spacing="5",
                 align="start",
@@ -179,8 +194,16 @@ def landing() -> rx.Component:
                 spacing="5",
                 width="100%",
             ),
+            rx.link(
+                rx.hstack(
+                    rx.text("Walk through it on example data"), rx.icon("arrow-right", size=16), spacing="2"
+                ),
+                href=routes.PREVIEW,
+                weight="medium",
+            ),
             spacing="5",
             padding_top="48px",
             width="100%",
         ),
+        rx.box(workspace_cta(), padding_top="56px", width="100%"),
     )
