@@ -15,7 +15,13 @@ def _secure() -> bool:
     return get_settings().env is Environment.PROD
 
 
+# A new principal in a tab must not inherit the previous one's page state: Reflex keys its server-side state by
+# a token kept in the tab's sessionStorage, so every session start and end clears the origin's storage.
+CLEAR_STORAGE = '"storage"'
+
+
 def set_session_cookie(response: Response, issued: IssuedSession) -> None:
+    response.headers["Clear-Site-Data"] = CLEAR_STORAGE
     response.set_cookie(
         COOKIE_NAME,
         issued.token,
@@ -28,6 +34,7 @@ def set_session_cookie(response: Response, issued: IssuedSession) -> None:
 
 
 def clear_session_cookie(response: Response) -> None:
+    response.headers["Clear-Site-Data"] = CLEAR_STORAGE
     response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax", secure=_secure())
 
 

@@ -14,11 +14,12 @@ import re
 import secrets
 from collections.abc import Callable
 from html import escape
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from sqlmodel import Session
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -114,7 +115,7 @@ async def _consume(request: Request, redeem: Redeem) -> Response:
     if not same_origin_request(request):
         log.warning("sign-in link refused: cross-site POST")
         return _failure(403)
-    form = await request.form()
+    form = await _small_form(request)
     confirm = form.get(CONFIRM_FIELD)
     cookie = request.cookies.get(CONFIRM_COOKIE, "")
     if not isinstance(confirm, str) or not cookie or not hmac.compare_digest(confirm, cookie):
@@ -176,7 +177,7 @@ async def request_link(request: Request) -> Response:
         return html_page(
             "Request refused", "<h1>Request refused</h1><p>Please use the sign-in page.</p>", status_code=403
         )
-    form = await request.form()
+    form = await _small_form(request)
     email = form.get("email")
     email = email[:400] if isinstance(email, str) else ""
     client = request.client.host if request.client else ""
@@ -197,3 +198,24 @@ def portal_link_routes() -> list[Route]:
 
 
 __all__ = ["portal_link_routes", "same_origin_request", "Session"]
+
+
+MAX_FORM_BYTES = 4096
+
+
+async def _small_form(request: Request) -> FormData:
+    """These forms carry a few short fields: refuse files and anything large before parsing a byte of it."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_FORM_BYTES):
+        return FormData()
+    if request.headers.get("content-type", "").startswith("multipart/"):
+        return FormData()
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return FormData()
+    fields: list[tuple[str, str | UploadFile]] = list(
+        parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    )
+    return FormData(fields)

@@ -158,6 +158,9 @@ def _deny(actor_kind: str, actor_id: object, what: str, target: object) -> None:
     )
 
 
+log_authorization_failure = _deny
+
+
 def require_staff(actor: Actor, permission: Permission) -> StaffActor:
     """The actor as a staff member holding ``permission``.
 

@@ -13,13 +13,26 @@ from models import SEAT_LIMIT, InvitationStatus, MemberInvitation, Membership, R
 from models.schemas import MemberInvitationRead, MemberRead
 from portal_app import routes
 from portal_app.services import audit, notifications, tokens
-from portal_app.services.access import Actor, StaffActor, get_scoped, lock_workspace, require_staff
+from portal_app.services.access import (
+    Actor,
+    StaffActor,
+    get_scoped,
+    lock_workspace,
+    log_authorization_failure,
+    require_staff,
+)
 from portal_app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal_app.services.permissions import ROLE_LABELS, Permission, can_grant
 
 INVITE_TTL = timedelta(days=7)
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
 INVALID_INVITE = "This invitation link is not valid. Ask the workspace for a new one."
+
+
+def _ceiling(message: str, staff: StaffActor) -> Forbidden:
+    """A role-ceiling refusal, logged as an authorization failure like every other."""
+    log_authorization_failure("staff", staff.user_id, "role-ceiling", staff.workspace_id)
+    return Forbidden(message)
 
 
 def normalize_email(email: str) -> str:
@@ -86,7 +99,7 @@ def invite_member(session: Session, actor: Actor, *, email: str, role: Role) -> 
     staff = require_staff(actor, Permission.MEMBERS_MANAGE)
     email = normalize_email(email)
     if not can_grant(staff.role, role):
-        raise Forbidden("You cannot invite someone with a role above your own.")
+        raise _ceiling("You cannot invite someone with a role above your own.", staff)
     ws = lock_workspace(session, staff.workspace_id)
     already = session.exec(
         select(Membership.id)
@@ -217,7 +230,7 @@ def revoke_invitation(session: Session, actor: Actor, invitation_id: int) -> Mem
     if inv.status is not InvitationStatus.PENDING:
         raise Conflict("Only a pending invitation can be revoked.")
     if not can_grant(staff.role, inv.role):
-        raise Forbidden("You cannot revoke an invitation for a role above your own.")
+        raise _ceiling("You cannot revoke an invitation for a role above your own.", staff)
     inv.status = InvitationStatus.REVOKED
     inv.decided_at = utcnow()
     session.add(inv)
@@ -248,7 +261,7 @@ def _target(session: Session, staff: StaffActor, membership_id: int) -> Membersh
     lock_workspace(session, staff.workspace_id)
     member = get_scoped(session, staff, Membership, membership_id, change=True)
     if not can_grant(staff.role, member.role):
-        raise Forbidden("You cannot change a member whose role is above your own.")
+        raise _ceiling("You cannot change a member whose role is above your own.", staff)
     return member
 
 
@@ -256,7 +269,7 @@ def change_role(session: Session, actor: Actor, membership_id: int, *, role: Rol
     """Change a member's role; nobody grants above their own role and the last owner stays an owner."""
     staff = require_staff(actor, Permission.MEMBERS_MANAGE)
     if not can_grant(staff.role, role):
-        raise Forbidden("You cannot grant a role above your own.")
+        raise _ceiling("You cannot grant a role above your own.", staff)
     member = _target(session, staff, membership_id)
     if (
         member.role is Role.OWNER

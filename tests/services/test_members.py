@@ -199,3 +199,10 @@ def test_ten_concurrent_acceptances_into_a_workspace_of_five_give_six_members(co
         ).all()
         assert len(accepted) == 1
         assert s.get(Workspace, ws.id).audit_seq >= 1
+
+
+def test_role_ceiling_refusals_are_logged_as_authorization_failures(session, caplog):
+    t = make_tenant(session)
+    with caplog.at_level("WARNING", logger="portal.security"), pytest.raises(Forbidden):
+        members.change_role(session, t.manager, t.owner.membership_id, role=Role.TEAM_LEAD)
+    assert any(r.message == "authorization failure" and r.what == "role-ceiling" for r in caplog.records)
