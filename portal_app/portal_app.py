@@ -29,30 +29,27 @@ app = rx.App(api_transformer=build_api())
 if get_settings().env is not Environment.TEST:
     app.register_lifespan_task(mail_loop)
 
-app.add_page(
-    landing.landing,
-    route=routes.HOME,
-    title=landing.TITLE,
-    description=landing.DESCRIPTION,
-    on_load=BaseState.load_viewer,
-)
-# Public pages: static content and example data. Their only event touching the database is the shared header's
-# load_viewer, which queries nothing for a visitor without a session cookie.
-app.add_page(
-    module.module_page,
-    route=routes.MODULE,
-    title=module.TITLE,
-    description=module.DESCRIPTION,
-    on_load=BaseState.load_viewer,
-)
-app.add_page(
-    preview.preview_page,
-    route=routes.PREVIEW,
-    title=preview.TITLE,
-    description=preview.DESCRIPTION,
-    # The preview's own loader first: it needs nothing but the URL, whatever happens to the header's.
-    on_load=[PreviewState.load, BaseState.load_viewer],
-)
+# (module with TITLE and DESCRIPTION, page component, route, loaders). Public pages hold static content and
+# example data: their only database-touching event is the shared header's load_viewer, which queries nothing
+# for a visitor without a session cookie. The preview's own loader runs first: it needs nothing but the URL.
+PAGES = [
+    (landing, landing.landing, routes.HOME, BaseState.load_viewer),
+    (module, module.module_page, routes.MODULE, BaseState.load_viewer),
+    (preview, preview.preview_page, routes.PREVIEW, [PreviewState.load, BaseState.load_viewer]),
+    (staff_home, staff_home.staff_home, routes.STAFF, StaffDashboardState.load),
+    (onboarding, onboarding.onboarding, routes.ONBOARDING, OnboardingState.load),
+    (portal_home, portal_home.portal_home, routes.PORTAL, PortalHomeState.load),
+    (portal_sign_in, portal_sign_in.portal_sign_in, routes.PORTAL_SIGN_IN, PortalSignInState.load),
+    (admin_home, admin_home.operator_home, routes.OPERATOR, OperatorState.load),
+]
+for page_module, component, route, loaders in PAGES:
+    app.add_page(
+        component,
+        route=route,
+        title=page_module.TITLE,
+        description=page_module.DESCRIPTION,
+        on_load=loaders,
+    )
 for record in RECORDS:
     app.add_page(
         records.record_page(record.kind),
@@ -61,38 +58,3 @@ for record in RECORDS:
         description=record.description,
         on_load=BaseState.load_viewer,
     )
-app.add_page(
-    staff_home.staff_home,
-    route=routes.STAFF,
-    title=staff_home.TITLE,
-    description=staff_home.DESCRIPTION,
-    on_load=StaffDashboardState.load,
-)
-app.add_page(
-    onboarding.onboarding,
-    route=routes.ONBOARDING,
-    title=onboarding.TITLE,
-    description=onboarding.DESCRIPTION,
-    on_load=OnboardingState.load,
-)
-app.add_page(
-    portal_home.portal_home,
-    route=routes.PORTAL,
-    title=portal_home.TITLE,
-    description=portal_home.DESCRIPTION,
-    on_load=PortalHomeState.load,
-)
-app.add_page(
-    portal_sign_in.portal_sign_in,
-    route=routes.PORTAL_SIGN_IN,
-    title=portal_sign_in.TITLE,
-    description=portal_sign_in.DESCRIPTION,
-    on_load=PortalSignInState.load,
-)
-app.add_page(
-    admin_home.operator_home,
-    route=routes.OPERATOR,
-    title=admin_home.TITLE,
-    description=admin_home.DESCRIPTION,
-    on_load=OperatorState.load,
-)
