@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from http.cookies import SimpleCookie
-
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 
 from portal_app.services.sessions import COOKIE_NAME, IssuedSession
@@ -39,17 +37,14 @@ def clear_session_cookie(response: Response) -> None:
 
 
 def read_session_token(request: Request) -> str | None:
-    return request.cookies.get(COOKIE_NAME)
+    return token_from_cookie_header(request.headers.get("cookie"))
 
 
 def token_from_cookie_header(header: str | None) -> str | None:
-    """The session token from a raw Cookie header (what Reflex captured at the websocket handshake)."""
+    """The session token from a raw Cookie header: an HTTP request's, or the one Reflex captured at the websocket
+    handshake. Both paths use Starlette's lenient parser, which skips a cookie it cannot read instead of giving up
+    on the whole header (``http.cookies.SimpleCookie`` drops everything after ``pref=a b`` or a JSON value, which
+    consent banners and analytics on the same site routinely set)."""
     if not header:
         return None
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(header)
-    except Exception:  # noqa: BLE001  a malformed header simply carries no session
-        return None
-    morsel = jar.get(COOKIE_NAME)
-    return morsel.value if morsel else None
+    return cookie_parser(header).get(COOKIE_NAME) or None

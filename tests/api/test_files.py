@@ -74,6 +74,16 @@ def test_allowed_download_is_an_inert_attachment(world, client, who):
     assert "no-store" in resp.headers["cache-control"]
 
 
+@pytest.mark.parametrize("other", ["pref=a b", 'consent={"x":1}', "weird=a,b;c", "=no-name; flag"])
+def test_session_is_read_next_to_unusual_cookies(world, client, other):
+    """The HTTP routes and the event socket read the Cookie header with the same lenient parser."""
+    intake_id, tokens = world
+    client.cookies.clear()
+    header = f"{other}; {COOKIE_NAME}={tokens['owner_contact']}"
+    resp = client.get(f"/files/intake/{intake_id}", headers={"cookie": header})
+    assert resp.status_code == 200 and resp.content == PDF
+
+
 @pytest.mark.parametrize(
     "who", [None, "garbage", "other_account_contact", "billing_only_contact", "other_workspace_owner"]
 )

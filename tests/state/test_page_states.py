@@ -20,8 +20,8 @@ os.environ.setdefault("__REFLEX_SKIP_COMPILE", "1")
 import reflex as rx  # noqa: E402
 from reflex.istate.data import RouterData  # noqa: E402
 
-from models import MemberInvitation, Membership, Role, SessionKind, Workspace, WorkspaceStatus  # noqa: E402
-from portal_app.services import sessions  # noqa: E402
+from models import Contact, MemberInvitation, Membership, Role, SessionKind, Workspace, WorkspaceStatus  # noqa: E402
+from portal_app.services import identity, sessions  # noqa: E402
 from portal_app.services.sessions import COOKIE_NAME  # noqa: E402
 from state.onboarding import OnboardingState, suggest_slug  # noqa: E402
 from state.operator import OperatorState  # noqa: E402
@@ -38,11 +38,12 @@ def db(committed_engine: sa.Engine) -> Iterator[Session]:
         yield session
 
 
-def page_state(cls: type[S], token: str | None) -> S:
-    """A fresh state tree for one browser tab whose websocket handshake carried ``token`` (or no cookie)."""
+def page_state(cls: type[S], token: str | None, *, other_cookies: str = "") -> S:
+    """A fresh state tree for one browser tab whose websocket handshake carried ``token`` (or no cookie), after
+    whatever ``other_cookies`` the site also set."""
     root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
     state = root.get_substate(cls.get_full_name().split(".")[1:])
-    cookie = f"{COOKIE_NAME}={token}" if token else ""
+    cookie = "; ".join(part for part in (other_cookies, f"{COOKIE_NAME}={token}" if token else "") if part)
     router = RouterData.from_router_data({"headers": {"cookie": cookie}, "pathname": "/app", "token": "t"})
     object.__setattr__(root, "router", router)
     for sub in (root, *_ancestors(state)):
@@ -142,6 +143,34 @@ def test_operator_page_gives_non_operators_nothing(db: Session) -> None:
     call(state, "confirm_status")
     db.rollback()
     assert db.get(Workspace, t.ws.id).status is WorkspaceStatus.ACTIVE  # type: ignore[union-attr]
+
+
+def contact_token(db: Session, actor: Any) -> str:
+    issued = identity.start_contact_session(db, db.get(Contact, actor.contact_id), actor.account_id, via="test")
+    db.commit()
+    return issued.token
+
+
+# Cookies that real sites carry next to ours (consent banners, analytics): values with spaces, JSON, quotes,
+# commas and characters outside the RFC's cookie-octets. The session must still be found on the socket.
+UNUSUAL_COOKIES = [
+    "pref=a b",
+    'consent={"x":1}',
+    'consent={"necessary":true,"analytics":false}; _ga=GA1.1.123.456',
+    "weird=a,b;c",
+    'quoted="with space"',
+    "=no-name; flag",
+    "bad\\escape=\\x; utm=%7B%22a%22%3A1%7D",
+]
+
+
+@pytest.mark.parametrize("other", UNUSUAL_COOKIES)
+def test_portal_page_finds_the_session_next_to_unusual_cookies(db: Session, other: str) -> None:
+    t = make_tenant(db)
+    token = contact_token(db, t.contact)
+    state = page_state(PortalHomeState, token, other_cookies=other)
+    call(state, "load")
+    assert state.signed_in is True and state.account_name != ""
 
 
 def test_portal_page_sends_staff_and_anonymous_to_sign_in(db: Session) -> None:
