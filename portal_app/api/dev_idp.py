@@ -21,12 +21,12 @@ import re
 import secrets
 import threading
 import time
-import warnings
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlencode
 
-import authlib.deprecate  # noqa: F401  installs authlib's own warning filter first, so ours can override it
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -35,10 +35,6 @@ from starlette.routing import BaseRoute, Mount, Route
 from portal_app import demo, routes
 from portal_app.api.auth_pages import esc, html_page
 from portal_app.settings import get_settings
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from authlib.jose import JsonWebKey, JsonWebToken
 
 DEV_CLIENT_ID = "portal-dev"
 CODE_TTL = 60.0
@@ -80,31 +76,27 @@ def allowed_redirect_uris() -> set[str]:
 # --- signing key -----------------------------------------------------------------------------------------------
 
 _key_lock = threading.Lock()
-_signing_key: Any = None
+_signing_key: RSAKey | None = None
 
 
-def signing_key() -> Any:
+def signing_key() -> RSAKey:
     """The RSA key of this process (generated on first use; restarting the app rotates it)."""
     global _signing_key
     with _key_lock:
         if _signing_key is None:
-            _signing_key = JsonWebKey.generate_key(
-                "RSA", 2048, is_private=True, options={"kid": "dev-" + secrets.token_hex(8)}
-            )
+            _signing_key = RSAKey.generate_key(2048, parameters={"kid": "dev-" + secrets.token_hex(8)})
         return _signing_key
 
 
 def public_jwks() -> dict[str, Any]:
     key = signing_key()
-    public = dict(key.as_dict(is_private=False))
-    public.update({"kid": key.kid, "use": "sig", "alg": "RS256"})
+    public: dict[str, Any] = {**key.as_dict(private=False), "kid": key.kid, "use": "sig", "alg": "RS256"}
     return {"keys": [public]}
 
 
 def sign_id_token(claims: dict[str, Any]) -> str:
     key = signing_key()
-    token = JsonWebToken(["RS256"]).encode({"alg": "RS256", "kid": key.kid, "typ": "JWT"}, claims, key)
-    return token.decode() if isinstance(token, bytes) else str(token)
+    return jwt.encode({"alg": "RS256", "kid": key.kid, "typ": "JWT"}, claims, key, algorithms=["RS256"])
 
 
 # --- one-time codes --------------------------------------------------------------------------------------------
@@ -338,7 +330,7 @@ async def token(request: Request) -> Response:
     if form.get("grant_type") != "authorization_code":
         return _token_error("unsupported_grant_type")
     cid, secret = _client_credentials(request, form)
-    expected_secret = get_settings().oidc_client_secret
+    expected_secret = get_settings().oidc_client_secret.get_secret_value()
     if cid != client_id() or (
         expected_secret and not hmac.compare_digest(secret.encode(), expected_secret.encode())
     ):

@@ -14,19 +14,18 @@ import hashlib
 import importlib.util
 import json
 import time
-import warnings
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import authlib.deprecate  # noqa: E402,F401  (its warning filter first, so ours below wins)
 import httpx
 import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+from joserfc.jwk import RSAKey
 from sqlmodel import Session, SQLModel, select
 
 from models import AuthSession
@@ -35,10 +34,6 @@ from portal_app.api import oidc
 from portal_app.services import sessions
 from portal_app.services.sessions import COOKIE_NAME, Principal
 from portal_app.settings import get_settings
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from authlib.jose import JsonWebKey
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_ISSUER = "https://idp.example.test"
@@ -101,13 +96,13 @@ def raw_jwt(header: dict[str, Any], claims: dict[str, Any], sign: Callable[[byte
     return f"{signing_input}.{b64url(sign(signing_input.encode()))}"
 
 
-def rsa_key(kid: str) -> Any:
-    return JsonWebKey.generate_key("RSA", 2048, is_private=True, options={"kid": kid})
+def rsa_key(kid: str) -> RSAKey:
+    return RSAKey.generate_key(2048, parameters={"kid": kid})
 
 
 def sign_rs256(claims: dict[str, Any], key: Any, *, kid: str | None = None) -> str:
     """RS256 with any header kid (authlib would overwrite the kid with the signing key's own)."""
-    private = key.get_private_key()
+    private = key.private_key
     header = {"alg": "RS256", "kid": kid or key.kid, "typ": "JWT"}
     return raw_jwt(header, claims, lambda m: private.sign(m, padding.PKCS1v15(), hashes.SHA256()))
 
@@ -133,7 +128,7 @@ class FakeProvider:
     token_requests: int = 0
 
     def public_jwks(self) -> dict[str, Any]:
-        public = dict(self.key.as_dict(is_private=False))
+        public = dict(self.key.as_dict(private=False))
         public.update({"kid": self.key.kid, "use": "sig", "alg": "RS256"})
         return {"keys": [public]}
 

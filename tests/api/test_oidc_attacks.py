@@ -91,7 +91,7 @@ def assert_refused(response: httpx.Response, engine: sa.Engine, *, sessions_befo
 
 
 def _public_pem(provider: FakeProvider) -> bytes:
-    return provider.key.get_public_key().public_bytes(
+    return provider.key.public_key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
