@@ -1,4 +1,5 @@
-"""Operational commands: ``python -m portal_app.manage migrate | seed | verify-audit | expire-estimates``."""
+"""Operational commands: ``python -m portal_app.manage migrate | seed | verify-audit | reseal-audit |
+expire-estimates``."""
 
 from __future__ import annotations
 
@@ -58,6 +59,30 @@ def verify_audit() -> int:
     return 1 if failures else 0
 
 
+def reseal_audit(*, accept_unkeyed: bool) -> int:
+    """Re-seal every audit chain with the current secret after rotation; a chain that does not verify under the
+    accepted secrets is named and left untouched."""
+    from models import Workspace
+    from portal_app.db import get_engine
+    from portal_app.services.audit import PLATFORM_CHAIN, reseal_chain
+
+    failures = 0
+    with Session(get_engine()) as session:
+        ids = [PLATFORM_CHAIN, *session.exec(select(Workspace.id)).all()]
+    for ws_id in ids:
+        with Session(get_engine()) as session:
+            report = reseal_chain(session, int(ws_id or 0), accept_unkeyed=accept_unkeyed)
+            session.commit()
+        state = (
+            "resealed"
+            if report.ok
+            else f"NOT resealed, BROKEN at #{report.first_broken_seq}: {report.reason}"
+        )
+        print(f"workspace {ws_id}: {report.events} events, {state}")
+        failures += 0 if report.ok else 1
+    return 1 if failures else 0
+
+
 def expire_estimates() -> None:
     from portal_app.db import get_engine
     from portal_app.services.estimates import expire_estimates as run
@@ -68,7 +93,14 @@ def expire_estimates() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m portal_app.manage")
-    parser.add_argument("command", choices=["migrate", "seed", "verify-audit", "expire-estimates"])
+    parser.add_argument(
+        "command", choices=["migrate", "seed", "verify-audit", "reseal-audit", "expire-estimates"]
+    )
+    parser.add_argument(
+        "--accept-unkeyed",
+        action="store_true",
+        help="reseal-audit: also accept chains sealed before the audit chain was keyed (once, after upgrading)",
+    )
     args = parser.parse_args(argv)
     if args.command == "migrate":
         migrate()
@@ -76,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         seed()
     elif args.command == "verify-audit":
         return verify_audit()
+    elif args.command == "reseal-audit":
+        return reseal_audit(accept_unkeyed=args.accept_unkeyed)
     else:
         expire_estimates()
     return 0

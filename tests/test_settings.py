@@ -24,6 +24,34 @@ def test_prod_refuses_the_development_identity_provider():
         Settings(env=Environment.PROD, session_secret=GOOD_SECRET)
 
 
+@pytest.mark.parametrize("secret", ["", "change-me", "placeholder"])
+def test_prod_refuses_a_placeholder_client_secret(secret):
+    with pytest.raises(ValidationError, match="PORTAL_OIDC_CLIENT_SECRET"):
+        Settings(
+            env=Environment.PROD,
+            session_secret=GOOD_SECRET,
+            oidc_issuer="https://accounts.google.com",
+            oidc_client_id="cid",
+            oidc_client_secret=secret,
+        )
+
+
+def test_secrets_never_show_in_reprs_or_dumps():
+    settings = Settings(
+        env=Environment.PROD,
+        session_secret=GOOD_SECRET,
+        session_secret_previous="o" * 40 + ",q" + "q" * 40,
+        oidc_issuer="https://accounts.google.com",
+        oidc_client_id="cid",
+        oidc_client_secret="google-secret-value-123",
+        smtp_password="smtp-password-value-456",
+    )
+    shown = repr(settings) + str(settings.model_dump()) + settings.model_dump_json()
+    for secret in (GOOD_SECRET, "o" * 40, "google-secret-value-123", "smtp-password-value-456"):
+        assert secret not in shown
+    assert [s.get_secret_value() for s in settings.session_secret_previous] == ["o" * 40, "q" * 41]
+
+
 def test_prod_with_real_settings_starts_and_dev_uses_embedded_defaults(monkeypatch):
     monkeypatch.delenv("PORTAL_DATABASE_URL", raising=False)  # the suite may point at PostgreSQL
     prod = Settings(
@@ -31,6 +59,7 @@ def test_prod_with_real_settings_starts_and_dev_uses_embedded_defaults(monkeypat
         session_secret=GOOD_SECRET,
         oidc_issuer="https://accounts.google.com",
         oidc_client_id="cid",
+        oidc_client_secret="c" * 40,
     )
     assert not prod.uses_builtin_identity_provider
     dev = Settings(env=Environment.DEV)

@@ -3,12 +3,19 @@
 Each event's hash covers its canonical JSON and the previous event's hash, so editing or deleting any row breaks
 the chain from that point; the workspace row keeps the chain head so a deleted last row is caught too. Appends
 lock the workspace row, so concurrent appends still form one chain.
+
+The hash is an HMAC-SHA-256 keyed from ``PORTAL_SESSION_SECRET``: someone who can write to the database but does not
+hold the secret cannot edit a row and then rebuild the chain after it. Rotation: put the old secret in
+``PORTAL_SESSION_SECRET_PREVIOUS`` (events sealed with it keep verifying), then ``manage reseal-audit`` re-seals every
+chain with the new secret after checking it, and the old secret can be dropped.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +32,7 @@ from portal_app.services.access import (
     require_staff,
 )
 from portal_app.services.permissions import Permission
+from portal_app.settings import get_settings
 
 PLATFORM_CHAIN = 0
 GENESIS = "0" * 64
@@ -49,8 +57,35 @@ def _canonical(event: AuditEvent) -> str:
     )
 
 
-def _digest(event: AuditEvent) -> str:
+# The audit key is derived from the secret rather than being the secret, so the one value serves several purposes
+# without the audit chain ever holding material that works elsewhere.
+_KEY_LABEL = b"customer-portal audit chain v1"
+
+
+def _derive_key(secret: str) -> bytes:
+    return hmac.new(secret.encode(), _KEY_LABEL, hashlib.sha256).digest()
+
+
+def chain_keys() -> list[bytes]:
+    """The current audit key first, then the keys of the previous secrets still accepted when verifying."""
+    settings = get_settings()
+    secrets = [settings.session_secret, *settings.session_secret_previous]
+    return list(dict.fromkeys(_derive_key(s.get_secret_value()) for s in secrets))
+
+
+def _digest(event: AuditEvent, key: bytes | None = None) -> str:
+    return hmac.new(key or chain_keys()[0], _canonical(event).encode(), hashlib.sha256).hexdigest()
+
+
+def _unkeyed_digest(event: AuditEvent) -> str:
+    """How chains were sealed before they were keyed; accepted only by ``reseal_chain(accept_unkeyed=True)``."""
     return hashlib.sha256(_canonical(event).encode()).hexdigest()
+
+
+def _sealed(event: AuditEvent, keys: Sequence[bytes], *, accept_unkeyed: bool = False) -> bool:
+    if any(hmac.compare_digest(_digest(event, key), event.hash) for key in keys):
+        return True
+    return accept_unkeyed and hmac.compare_digest(_unkeyed_digest(event), event.hash)
 
 
 def _actor_fields(actor: Actor | None) -> tuple[str, int | None]:
@@ -120,8 +155,10 @@ class ChainReport:
     reason: str = ""
 
 
-def verify_chain(session: Session, workspace_id: int) -> ChainReport:
-    """Walk a workspace's chain in order; name the first event that was edited, removed or reordered."""
+def verify_chain(session: Session, workspace_id: int, *, accept_unkeyed: bool = False) -> ChainReport:
+    """Walk a workspace's chain in order; name the first event that was edited, removed or reordered, or sealed
+    with a key this deployment does not hold."""
+    keys = chain_keys()
     expected_prev = GENESIS
     expected_seq = 1
     count = 0
@@ -134,7 +171,7 @@ def verify_chain(session: Session, workspace_id: int) -> ChainReport:
             return ChainReport(
                 False, count, event.seq, event.id, f"event #{event.seq} does not follow its predecessor"
             )
-        if _digest(event) != event.hash:
+        if not _sealed(event, keys, accept_unkeyed=accept_unkeyed):
             return ChainReport(False, count, event.seq, event.id, f"event #{event.seq} was altered")
         expected_prev = event.hash
         expected_seq += 1
@@ -147,6 +184,36 @@ def verify_chain(session: Session, workspace_id: int) -> ChainReport:
     if head_seq != count or (count and head_hash != expected_prev):
         return ChainReport(False, count, count + 1, None, f"event #{count + 1} (the latest) was removed")
     return ChainReport(True, count)
+
+
+def _head(session: Session, workspace_id: int) -> PlatformState | Workspace | None:
+    if workspace_id == PLATFORM_CHAIN:
+        return session.exec(select(PlatformState).where(PlatformState.id == 1).with_for_update()).first()
+    return lock_workspace(session, workspace_id)
+
+
+def reseal_chain(session: Session, workspace_id: int, *, accept_unkeyed: bool = False) -> ChainReport:
+    """Re-seal a chain with the current key after key rotation (or once, for chains sealed before keying).
+
+    The chain must first verify under the accepted keys: a broken chain is reported and left exactly as it is, so
+    resealing can never launder a tampered row. Runs under the chain's lock; the caller commits.
+    """
+    head = _head(session, workspace_id)
+    report = verify_chain(session, workspace_id, accept_unkeyed=accept_unkeyed)
+    if not report.ok or head is None:
+        return report
+    key = chain_keys()[0]
+    prev = GENESIS
+    query = select(AuditEvent).where(AuditEvent.workspace_id == workspace_id).order_by(AuditEvent.seq)  # type: ignore[arg-type]
+    for event in session.exec(query).all():
+        event.prev_hash = prev
+        event.hash = _digest(event, key)
+        prev = event.hash
+        session.add(event)
+    head.audit_head = prev if report.events else head.audit_head
+    session.add(head)
+    session.flush()
+    return report
 
 
 def list_events(

@@ -142,7 +142,7 @@ def _connect(settings: Settings) -> smtplib.SMTP:
             client.starttls(context=context)
             client.ehlo()
         if settings.smtp_username:
-            client.login(settings.smtp_username, settings.smtp_password)
+            client.login(settings.smtp_username, settings.smtp_password.get_secret_value())
     except BaseException:
         client.close()
         raise

@@ -88,7 +88,7 @@ def _route_paths(app: Any) -> list[str]:
 
 def test_refuses_to_mount_in_prod() -> None:
     with settings_env(
-        env="prod", session_secret="p" * 48, oidc_issuer="https://accounts.google.com", oidc_client_id="cid"
+        env="prod", session_secret="p" * 48, oidc_issuer="https://accounts.google.com", oidc_client_id="cid", oidc_client_secret="s" * 40
     ):
         with pytest.raises(RuntimeError):
             dev_idp.mount()
@@ -105,7 +105,7 @@ def test_not_mounted_when_a_real_issuer_is_configured() -> None:
 
 def test_endpoints_answer_404_once_the_settings_say_prod(asgi_app: Any) -> None:
     with settings_env(
-        env="prod", session_secret="p" * 48, oidc_issuer="https://accounts.google.com", oidc_client_id="cid"
+        env="prod", session_secret="p" * 48, oidc_issuer="https://accounts.google.com", oidc_client_id="cid", oidc_client_secret="s" * 40
     ):
         for method, path in [
             ("GET", "/dev-idp/.well-known/openid-configuration"),

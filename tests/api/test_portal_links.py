@@ -264,6 +264,7 @@ def test_mailbox_is_not_served_in_prod(db, monkeypatch):
         session_secret="x" * 40,
         oidc_issuer="https://issuer.invalid",
         oidc_client_id="cid",
+        oidc_client_secret="c" * 40,
         public_base_url=OWN,
     )
     monkeypatch.setattr(mailbox, "get_settings", lambda: prod)

@@ -129,6 +129,7 @@ def test_hsts_only_in_prod(monkeypatch: pytest.MonkeyPatch) -> None:
         session_secret="x" * 40,
         oidc_issuer="https://issuer.invalid",
         oidc_client_id="cid",
+        oidc_client_secret="c" * 40,
         public_base_url="https://portal.invalid",
     )
     monkeypatch.setattr(api, "get_settings", lambda: prod)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import AuditEvent
+from models import AuditEvent, Workspace
 from portal_app.services import audit
+from portal_app.settings import get_settings
 from tests.factories import make_tenant
 
 
@@ -92,3 +95,101 @@ def test_concurrent_appends_form_one_chain(committed_engine):
     with Session(committed_engine) as s:
         report = audit.verify_chain(s, t.ws.id)
         assert report.ok and report.events == 40
+
+
+# --- the chain is keyed: database access alone cannot rebuild it ----------------------------------------------
+
+
+@pytest.fixture()
+def secret(monkeypatch):
+    """Switch ``PORTAL_SESSION_SECRET`` (and the previous ones) for the rest of the test."""
+
+    def use(current: str, *previous: str) -> None:
+        monkeypatch.setenv("PORTAL_SESSION_SECRET", current)
+        monkeypatch.setenv("PORTAL_SESSION_SECRET_PREVIOUS", ",".join(previous))
+        get_settings.cache_clear()
+
+    yield use
+    get_settings.cache_clear()
+
+
+def _rebuild(session, workspace_id: int, digest) -> None:
+    """What someone with write access to the database does after editing a row: recompute every later link."""
+    prev = audit.GENESIS
+    rows = session.exec(select(AuditEvent).where(AuditEvent.workspace_id == workspace_id).order_by(AuditEvent.seq))
+    for row in rows.all():
+        row.prev_hash = prev
+        row.hash = digest(row)
+        prev = row.hash
+        session.add(row)
+    ws = session.get(Workspace, workspace_id)
+    ws.audit_head = prev
+    session.add(ws)
+    session.flush()
+
+
+def _edit(session, workspace_id: int, seq: int) -> None:
+    session.execute(
+        sa.update(AuditEvent)
+        .where(AuditEvent.workspace_id == workspace_id, AuditEvent.seq == seq)
+        .values(data='{"i":"forged"}')
+    )
+    session.expire_all()
+
+
+def test_a_chain_rebuilt_without_the_secret_is_caught(session):
+    t = make_tenant(session)
+    _fill(session, t)
+    _edit(session, t.ws.id, 3)
+    _rebuild(session, t.ws.id, lambda row: hashlib.sha256(audit._canonical(row).encode()).hexdigest())
+    report = audit.verify_chain(session, t.ws.id)
+    assert not report.ok and report.first_broken_seq == 1 and "altered" in report.reason
+
+
+def test_a_chain_rebuilt_with_another_secret_is_caught(session):
+    t = make_tenant(session)
+    _fill(session, t)
+    _edit(session, t.ws.id, 4)
+    guessed = audit._derive_key("dev-insecure-secret-guess")
+    _rebuild(session, t.ws.id, lambda row: audit._digest(row, guessed))
+    assert not audit.verify_chain(session, t.ws.id).ok
+
+
+def test_rotation_keeps_old_events_verifiable_and_reseal_moves_them_to_the_new_key(session, secret):
+    t = make_tenant(session)
+    old, new = "o" * 48, "n" * 48
+    secret(old)
+    _fill(session, t, 3)
+    secret(new, old)
+    audit.append_event(session, workspace_id=t.ws.id, actor=t.owner, action="after.rotation")
+    assert audit.verify_chain(session, t.ws.id).ok
+    secret(new)
+    assert not audit.verify_chain(session, t.ws.id).ok  # the old secret dropped too early
+
+    secret(new, old)
+    assert audit.reseal_chain(session, t.ws.id).ok
+    secret(new)
+    report = audit.verify_chain(session, t.ws.id)
+    events = session.exec(select(sa.func.count()).where(AuditEvent.workspace_id == t.ws.id)).one()
+    assert report.ok and report.events == events
+
+
+def test_reseal_refuses_a_tampered_chain_and_changes_nothing(session):
+    t = make_tenant(session)
+    _fill(session, t)
+    _edit(session, t.ws.id, 2)
+    before = [(e.seq, e.hash) for e in session.exec(select(AuditEvent).where(AuditEvent.workspace_id == t.ws.id))]
+    report = audit.reseal_chain(session, t.ws.id)
+    assert not report.ok and report.first_broken_seq == 2
+    after = [(e.seq, e.hash) for e in session.exec(select(AuditEvent).where(AuditEvent.workspace_id == t.ws.id))]
+    assert sorted(after) == sorted(before)
+    assert not audit.verify_chain(session, t.ws.id).ok
+
+
+def test_a_chain_sealed_before_keying_is_resealed_only_on_request(session):
+    t = make_tenant(session)
+    _fill(session, t)
+    _rebuild(session, t.ws.id, audit._unkeyed_digest)  # as this version's predecessor sealed it
+    assert not audit.verify_chain(session, t.ws.id).ok
+    assert audit.reseal_chain(session, t.ws.id, accept_unkeyed=True).ok
+    assert audit.verify_chain(session, t.ws.id).ok
