@@ -16,6 +16,8 @@ config = rx.Config(
     app_name="portal_app",
     telemetry_enabled=False,
     cors_allowed_origins=list(dict.fromkeys(_origins)),
+    # The client address behind reverse proxies (portal_app/api/client.py applies the same rule to HTTP routes).
+    trusted_proxy_hops=_settings.trusted_proxy_hops,
     # No db_url: the app owns its engine (portal_app/db.py) and migrations (python -m portal_app.manage migrate).
     # Reflex's own start-up schema check would compare the models differently and warn about changes that the
     # alembic migrations already cover.

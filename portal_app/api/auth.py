@@ -30,6 +30,7 @@ from models import Membership, SessionKind
 from portal_app import routes
 from portal_app.api import oidc
 from portal_app.api.auth_pages import esc, html_page
+from portal_app.api.client import client_address
 from portal_app.api.cookies import clear_session_cookie, read_session_token, set_session_cookie
 from portal_app.db import session_scope
 from portal_app.services import identity, members, sessions
@@ -69,7 +70,7 @@ def _secure() -> bool:
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else ""
+    return client_address(request)
 
 
 def _log_refusal(request: Request, what: str, reason: str) -> None:

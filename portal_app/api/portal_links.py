@@ -25,6 +25,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal_app import routes
+from portal_app.api.client import client_address
 from portal_app.api.cookies import read_session_token, set_session_cookie
 from portal_app.api.link_html import html_page
 from portal_app.db import session_scope
@@ -180,7 +181,7 @@ async def request_link(request: Request) -> Response:
     form = await _small_form(request)
     email = form.get("email")
     email = email[:400] if isinstance(email, str) else ""
-    client = request.client.host if request.client else ""
+    client = client_address(request)
     response = html_page(
         "Check your email",
         f"<h1>Check your email</h1><p>{escape(LINK_SENT)}</p>",
