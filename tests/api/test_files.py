@@ -57,9 +57,10 @@ def client():
 
 
 def get(client, intake_id, token=None):
-    cookies = {COOKIE_NAME: token} if token else {}
     client.cookies.clear()
-    return client.get(f"/files/intake/{intake_id}", cookies=cookies)
+    if token:
+        client.cookies.set(COOKIE_NAME, token)
+    return client.get(f"/files/intake/{intake_id}")
 
 
 @pytest.mark.parametrize("who", ["owner_contact", "finance"])
