@@ -196,8 +196,9 @@ def update_draft_estimate(
     est = get_scoped(session, staff, Estimate, estimate_id, change=True, lock=True)
     if est.status is not EstimateStatus.DRAFT:
         raise Conflict("Only a draft can be edited. Re-issue the estimate to change a shared one.")
-    est.title = _validate_title(title)
-    compute(lines)
+    clean_title = _validate_title(title)
+    compute(lines)  # validate before changing anything: a refused edit leaves the draft as it was
+    est.title = clean_title
     ver, old_lines = _current_version(session, est)
     for ln in old_lines:
         session.delete(ln)

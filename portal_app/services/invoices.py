@@ -40,7 +40,8 @@ from portal_app.services.errors import Conflict, ValidationFailed
 from portal_app.services.lines import MAX_TOTAL_MINOR, LineInput, Totals, compute
 from portal_app.services.permissions import ContactPermission, Permission
 
-# The amount columns are INTEGER (32-bit on PostgreSQL): keep every stored amount inside that range.
+# The amount columns are BIGINT; lines.compute keeps every line and document amount at most this, and the
+# payments recorded against an invoice never exceed its total.
 MAX_STORED_MINOR = MAX_TOTAL_MINOR
 PAYABLE = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
 VOIDABLE = (InvoiceStatus.DRAFT, InvoiceStatus.OPEN)
