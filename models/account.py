@@ -83,6 +83,7 @@ class ContactInvitation(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    refusals: int = 0  # refused redemption attempts, counted up to a cap (replays stop costing writes)
 
 
 class MagicLink(SQLModel, table=True):
@@ -97,3 +98,4 @@ class MagicLink(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    refusals: int = 0  # refused redemption attempts, counted up to a cap (replays stop costing writes)

@@ -18,7 +18,10 @@ class MailStatus(StrEnum):
 
 class OutboxMail(SQLModel, table=True):
     __tablename__ = "outbox_mail"
-    __table_args__ = (sa.Index("ix_outbox_status_created", "status", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_status_created", "status", "created_at"),
+        sa.Index("ix_outbox_links_expire", "links_expire_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int | None = Field(default=None, foreign_key="workspace.id", index=True)
@@ -30,6 +33,9 @@ class OutboxMail(SQLModel, table=True):
     last_error: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the sign-in or invitation links in ``body_text`` stop working; NULL once they are blanked (or when the
+    # mail has none). Past it, the body is blanked by the mailer's sweep and never shown by the mailbox page.
+    links_expire_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class IdempotencyKey(SQLModel, table=True):
@@ -50,4 +56,6 @@ class IdempotencyKey(SQLModel, table=True):
     action: str = Field(max_length=60)
     result_type: str = Field(default="", max_length=40)
     result_id: int | None = None
+    # The record the action was taken on ("estimate:12"): a key reused on another record is refused, not replayed.
+    target: str = Field(default="", max_length=60)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -24,6 +24,9 @@ class Role(StrEnum):
 
 
 class Workspace(SQLModel, table=True):
+    # Workspace creation is rate-limited per user, counted from this index.
+    __table_args__ = (sa.Index("ix_workspace_creator_created", "created_by_user_id", "created_at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=120)
     slug: str = Field(max_length=63, unique=True)
@@ -34,6 +37,9 @@ class Workspace(SQLModel, table=True):
     status_reason: str = Field(default="", max_length=500)
     default_currency: str = Field(default="USD", max_length=3)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Who created it (a counter for the per-user creation limit, not an ownership claim: owners are memberships).
+    # No foreign key, so the column could be added without rebuilding this much-referenced table on SQLite.
+    created_by_user_id: int | None = None
     # Bumped by every audit append; also the row locked to serialise a workspace's audit chain and seats.
     audit_seq: int = 0
     audit_head: str = Field(default="", max_length=64)
@@ -58,7 +64,12 @@ class InvitationStatus(StrEnum):
 
 class MemberInvitation(SQLModel, table=True):
     __tablename__ = "member_invitation"
-    __table_args__ = (sa.Index("ix_member_invitation_ws_status", "workspace_id", "status"),)
+    __table_args__ = (
+        sa.Index("ix_member_invitation_ws_status", "workspace_id", "status"),
+        # Invitations are rate-limited per workspace and per inviter, revoked ones included.
+        sa.Index("ix_member_invitation_ws_created", "workspace_id", "created_at"),
+        sa.Index("ix_member_invitation_inviter_created", "invited_by_user_id", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id")
@@ -73,3 +84,4 @@ class MemberInvitation(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    refusals: int = 0  # refused redemption attempts, counted up to a cap (replays stop costing writes)

@@ -99,12 +99,22 @@ def _origin(url: str) -> str:
 
 
 def _same_origin_post(request: Request) -> bool:
-    """Defence in depth next to SameSite=Lax: a POST that names a foreign origin is refused."""
+    """Defence in depth next to SameSite=Lax: a POST that names a foreign origin is refused.
+
+    So is one that names none: browsers send ``Origin`` on every POST, so a POST without it (and without the
+    ``Sec-Fetch-Site`` fetch metadata vouching for it) did not come from one of our pages.
+    """
     origin = request.headers.get("origin")
     if origin is None:
-        return True
+        return request.headers.get("sec-fetch-site") in ("same-origin", "none")
     allowed = {_origin(get_settings().public_base_url), _origin(routes.backend_origin())}
     return origin in allowed
+
+
+ORIGIN_REFUSED = (
+    "This request did not come from this site's own page, so nothing was done. Go back to the page, reload it "
+    "and try again."
+)
 
 
 # --- pages -----------------------------------------------------------------------------------------------------
@@ -359,9 +369,9 @@ async def invite_landing(request: Request) -> Response:
     return _invite_page("Invitation", body, referrer_policy="same-origin")
 
 
-def _accept(user_id: int, invite_token: str, session_token: str | None) -> None:
+def _accept(user_id: int, invite_token: str, session_token: str | None, client: str) -> None:
     with session_scope() as db:
-        member = members.accept_invitation(db, user_id=user_id, token=invite_token)
+        member = members.accept_invitation(db, user_id=user_id, token=invite_token, client=client)
         membership = db.get(Membership, member.id)
         if membership is None:  # pragma: no cover  just committed
             raise NotFound(members.INVALID_INVITE)
@@ -370,7 +380,8 @@ def _accept(user_id: int, invite_token: str, session_token: str | None) -> None:
 
 async def invite_accept(request: Request) -> Response:
     if not _same_origin_post(request):
-        return _invite_invalid(request, "foreign origin")
+        _log_refusal(request, "invitation", "foreign or missing origin")
+        return _invite_page("Request refused", f"<p>{esc(ORIGIN_REFUSED)}</p>", status_code=403)
     invite_token = request.cookies.get(INVITE_COOKIE) or ""
     if not _INVITE_TOKEN_RE.match(invite_token):
         return _invite_invalid(request, "no invitation token")
@@ -379,7 +390,10 @@ async def invite_accept(request: Request) -> Response:
     if user_id is None:
         return RedirectResponse(routes.INVITE, status_code=303, headers=NO_STORE)
     try:
-        await run_in_threadpool(_accept, user_id, invite_token, session_token)
+        await run_in_threadpool(_accept, user_id, invite_token, session_token, _client(request))
+    except RateLimited as exc:
+        _log_refusal(request, "invitation", "rate limited")
+        return _invite_page("Please wait a moment", f"<p>{esc(exc.message)}</p>", status_code=429)
     except Conflict as exc:
         _log_refusal(request, "invitation", "conflict")
         body = (

@@ -2,8 +2,9 @@
 
 GET only shows a confirm page (mail scanners prefetch links, so a GET must never use the token up); POST to the
 same URL consumes the token, sets the session cookie and redirects to the portal. A forged cross-site POST could
-only sign the victim into the forger's own portal; it is refused by the fetch-metadata / Origin / Referer check and
-by a confirm value that must match a SameSite=Lax cookie set by the GET.
+only sign the victim into the forger's own portal; it is refused by the fetch-metadata / Origin / Referer check
+(a POST with neither ``Sec-Fetch-Site`` nor ``Origin`` is refused too) and by a confirm value that must match a
+SameSite=Lax cookie set by the GET. Redemptions are rate-limited per client address.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from portal_app.api.cookies import read_session_token, set_session_cookie
 from portal_app.api.link_html import html_page
 from portal_app.db import session_scope
 from portal_app.services import portal_access
-from portal_app.services.errors import NotFound
+from portal_app.services.errors import NotFound, RateLimited
 from portal_app.services.sessions import IssuedSession
 from portal_app.settings import Environment, get_settings
 
@@ -52,23 +53,46 @@ def _allowed_origins(request: Request) -> set[str]:
 
 
 def same_origin_request(request: Request) -> bool:
-    """False when the browser says the request came from another site.
+    """False when the browser says the request came from another site, or does not say where it came from.
 
     Fetch metadata first (sent whatever the referrer policy), then ``Origin`` (``null`` under our no-referrer pages,
-    so it proves nothing either way), then ``Referer``. With none of them the confirm cookie still has to match.
+    so it proves nothing either way: then ``Referer``, and with neither the confirm cookie still has to match).
+    A POST carrying neither ``Sec-Fetch-Site`` nor ``Origin`` was not sent by a browser's form (browsers send
+    ``Origin`` on every POST), so it is refused rather than taken as same-origin.
     """
     site = request.headers.get("sec-fetch-site")
     if site is not None:
         return site in ("same-origin", "none")
-    allowed = _allowed_origins(request)
     origin = request.headers.get("origin")
-    if origin and origin != "null":
+    if origin is None:
+        return False
+    allowed = _allowed_origins(request)
+    if origin != "null":
         return origin.rstrip("/") in allowed
     referer = request.headers.get("referer")
     if referer:
         parts = urlsplit(referer)
         return f"{parts.scheme}://{parts.netloc}" in allowed
     return True
+
+
+ORIGIN_REFUSED = (
+    "This request did not come from this site's own page, so nothing was done. Open the link from your email "
+    "again in your web browser and press the button on the page."
+)
+
+
+def _origin_refused() -> Response:
+    body = (
+        f"<h1>Request refused</h1><p>{escape(ORIGIN_REFUSED)}</p>"
+        f'<p><a href="{escape(routes.MAGIC_LINK_REQUEST)}">Get a new sign-in link</a></p>'
+    )
+    return html_page("Request refused", body, status_code=403)
+
+
+def _rate_limited(message: str) -> Response:
+    body = f"<h1>Please wait a moment</h1><p>{escape(message)}</p>"
+    return html_page("Too many attempts", body, status_code=429)
 
 
 def _failure(status_code: int = 400) -> Response:
@@ -106,16 +130,16 @@ def _confirm_page(request: Request, heading: str, text: str) -> Response:
     return response
 
 
-def _redeem_in_thread(redeem: Redeem, token: str, current: str | None) -> IssuedSession:
+def _redeem_in_thread(redeem: Redeem, token: str, current: str | None, client: str) -> IssuedSession:
     with session_scope() as session:
-        return redeem(session, token, replace_token=current)
+        return redeem(session, token, replace_token=current, client=client)
 
 
 async def _consume(request: Request, redeem: Redeem) -> Response:
     token = request.path_params["token"]
     if not same_origin_request(request):
-        log.warning("sign-in link refused: cross-site POST")
-        return _failure(403)
+        log.warning("sign-in link refused: cross-site POST or no origin")
+        return _origin_refused()
     form = await _small_form(request)
     confirm = form.get(CONFIRM_FIELD)
     cookie = request.cookies.get(CONFIRM_COOKIE, "")
@@ -125,9 +149,13 @@ async def _consume(request: Request, redeem: Redeem) -> Response:
     if not _TOKEN_SHAPE.match(token):
         return _failure()
     try:
-        issued = await run_in_threadpool(_redeem_in_thread, redeem, token, read_session_token(request))
+        issued = await run_in_threadpool(
+            _redeem_in_thread, redeem, token, read_session_token(request), client_address(request)
+        )
     except NotFound:
         return _failure()
+    except RateLimited as exc:
+        return _rate_limited(exc.message)
     response = RedirectResponse(routes.PORTAL, status_code=303, headers={"Cache-Control": "no-store"})
     set_session_cookie(response, issued)
     response.delete_cookie(CONFIRM_COOKIE, path="/auth")

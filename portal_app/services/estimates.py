@@ -399,7 +399,13 @@ def decide_estimate(
         return "estimate", estimate_id
 
     result = run_customer_action(
-        session, contact, idempotency_key=idempotency_key, action=trigger, perform=perform, present=present
+        session,
+        contact,
+        idempotency_key=idempotency_key,
+        action=trigger,
+        target=("estimate", estimate_id),
+        perform=perform,
+        present=present,
     )
     return result
 

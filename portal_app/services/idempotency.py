@@ -3,6 +3,11 @@
 ``run_customer_action`` performs the work (record + follow-up task + audit event, added to the session by the
 caller's ``perform``), stores the key with the result id and commits once. A retry with the same key, or a
 concurrent duplicate that lost the race, gets the first result and creates nothing.
+
+A key belongs to one action on one record: the record the action is taken on (``target``, e.g. the estimate
+being approved or the document request being answered) is stored with the key. The same key sent again for
+another record, or for another action, is refused with ``Conflict`` instead of replaying the first result and
+silently leaving the second record untouched.
 """
 
 from __future__ import annotations
@@ -29,6 +34,10 @@ RATE_WINDOW = timedelta(minutes=10)
 ACTOR_LIMIT = 60
 WORKSPACE_LIMIT = 600
 _KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
+OTHER_RECORD = (
+    "This request was already used for another record, so nothing was done here. Please reload the page and "
+    "try again."
+)
 
 
 def _scope(actor: ContactActor | StaffActor) -> str:
@@ -49,17 +58,28 @@ def run_customer_action(
     *,
     idempotency_key: str,
     action: str,
+    target: tuple[str, int] | None = None,
     perform: Callable[[], tuple[str, int]],
     present: Callable[[int], R],
 ) -> R:
-    """Run ``perform`` once per (actor, key); return ``present(result_id)`` for the first and every retry."""
+    """Run ``perform`` once per (actor, key); return ``present(result_id)`` for the first and every retry.
+
+    ``target`` is the record acted on, as (kind, id); a key already stored for another target or action raises
+    ``Conflict`` (nothing is performed). Actions whose ``action`` string already names the record may omit it.
+    """
     if not _KEY_RE.match(idempotency_key or ""):
         raise ValidationFailed("The request is missing a valid idempotency key. Please reload and try again.")
     scope = _scope(actor)
+    fingerprint = f"{target[0]}:{int(target[1])}"[:60] if target is not None else ""
 
     def replay(existing: IdempotencyKey) -> R:
         if existing.action != action or existing.result_id is None:
             raise Conflict("This request was already used for a different action.")
+        if existing.target != fingerprint:
+            logging.getLogger("portal.security").warning(
+                "idempotency key reused on another record", extra={"scope": scope, "action": action}
+            )
+            raise Conflict(OTHER_RECORD)
         return present(existing.result_id)
 
     existing = _find(session, scope, idempotency_key)
@@ -74,6 +94,7 @@ def run_customer_action(
                 scope=scope,
                 key=idempotency_key,
                 action=action,
+                target=fingerprint,
                 result_type=result_type,
                 result_id=result_id,
             )

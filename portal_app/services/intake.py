@@ -184,6 +184,7 @@ def _store_and_run(
     *,
     idempotency_key: str,
     action: str,
+    target: tuple[str, int],
     data: bytes,
     build: Callable[[Callable[[], str], str, int], int],
 ) -> PortalUpload:
@@ -213,6 +214,7 @@ def _store_and_run(
             actor,
             idempotency_key=idempotency_key,
             action=action,
+            target=target,
             perform=perform,
             present=_present(session, actor),
         )
@@ -272,7 +274,13 @@ def submit_document(
         )
 
     return _store_and_run(
-        session, contact, idempotency_key=idempotency_key, action="intake.document", data=data, build=build
+        session,
+        contact,
+        idempotency_key=idempotency_key,
+        action="intake.document",
+        target=("document_request", document_request_id),
+        data=data,
+        build=build,
     )
 
 
@@ -349,6 +357,7 @@ def submit_payment_proof(
         contact,
         idempotency_key=idempotency_key,
         action="intake.payment_proof",
+        target=("invoice", invoice_id),
         data=data,
         build=build,
     )

@@ -4,6 +4,12 @@ Each mail is claimed right before it is sent with a conditional UPDATE (QUEUED -
 in ``sent_at``), so several app workers running the loop never send the same mail at once; a claim left behind by a
 crashed worker expires after ``CLAIM_LEASE`` and the mail goes out on a later round. Bodies, addresses and server
 replies never reach the log; ``last_error`` holds only the error's kind and SMTP code.
+
+Stored links: a mail carrying a sign-in or invitation link records when that link expires (``links_expire_at``).
+Its stored copy has the link blanked once delivery ends: sent over SMTP, or failed for good. In the local outbox
+(no SMTP host) the mailbox page is the delivery, so the link stays readable there until it expires. Whatever the
+status, ``sweep_expired_links`` (every round of the mail loop, and before the mailbox page reads) blanks every
+link past its expiry, and a mail whose link expired before it could go out is not sent at all.
 """
 
 from __future__ import annotations
@@ -35,7 +41,11 @@ CLAIM_LEASE = timedelta(minutes=5)  # far above one SMTP send (SMTP_TIMEOUT_SECO
 # Sign-in and invitation links carry 43-character url-safe tokens. Once a mail has left over SMTP, its stored copy
 # has them blanked so that a database dump holds no live link.
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{40,}")
+_LINK_RE = re.compile(r"https?://[^\s<>\"']*?[A-Za-z0-9_-]{40,}[^\s<>\"']*")  # a whole URL carrying a token
 REDACTED = "[link removed after delivery]"
+EXPIRED = "[link expired]"
+LINK_EXPIRED_ERROR = "LinkExpired"  # ``last_error`` of a mail whose link expired before it could be sent
+SWEEP_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -84,18 +94,41 @@ def _claim(session: Session, mail: OutboxMail) -> bool:
     return True
 
 
+def redact_links(text: str, replacement: str = REDACTED) -> str:
+    """``text`` with every sign-in or invitation link (and any bare token) replaced, so none of it works any more."""
+    return _TOKEN_RE.sub(replacement, _LINK_RE.sub(replacement, text))
+
+
+def _links_expired(mail: OutboxMail, now: datetime) -> bool:
+    return mail.links_expire_at is not None and mail.links_expire_at <= now
+
+
 def _mark_sent(session: Session, mail: OutboxMail, *, redact: bool) -> None:
     mail.status, mail.sent_at, mail.last_error = MailStatus.SENT, utcnow(), ""
     if redact:
-        mail.body_text = _TOKEN_RE.sub(REDACTED, mail.body_text)
+        mail.body_text = redact_links(mail.body_text)
+        mail.links_expire_at = None
     session.add(mail)
     session.commit()
+
+
+def _give_up_expired(session: Session, mail: OutboxMail) -> None:
+    """A claimed mail whose link expired while it waited: sending it would only deliver a dead link."""
+    mail.status, mail.sent_at, mail.last_error = MailStatus.FAILED, None, LINK_EXPIRED_ERROR
+    mail.body_text = redact_links(mail.body_text, EXPIRED)
+    mail.links_expire_at = None
+    session.add(mail)
+    session.commit()
+    log.warning("mail not sent: its link expired", extra={"mail_id": mail.id})
 
 
 def _record_failure(session: Session, mail: OutboxMail, exc: BaseException, *, final: bool = False) -> None:
     mail.last_error = _short_error(exc)
     mail.status = MailStatus.FAILED if final or mail.attempts >= MAX_ATTEMPTS else MailStatus.QUEUED
     mail.sent_at = None
+    if mail.status is MailStatus.FAILED:  # delivery is over: the stored copy keeps no working link
+        mail.body_text = redact_links(mail.body_text)
+        mail.links_expire_at = None
     session.add(mail)
     session.commit()
     log.warning(
@@ -107,6 +140,46 @@ def _record_failure(session: Session, mail: OutboxMail, exc: BaseException, *, f
             "error": mail.last_error,
         },
     )
+
+
+def sweep_expired_links(session: Session, *, now: datetime | None = None, batch: int = SWEEP_BATCH) -> int:
+    """Blank the links of up to ``batch`` stored mails whose links have expired; returns how many were changed.
+
+    A mail still queued (or left behind by a crashed sender) is failed instead of sent later. One held by a live
+    sender is left to it: the sender checks the expiry after its claim. Each row is changed with a conditional
+    UPDATE on the status it was read with, so a sender claiming it meanwhile wins and the next round retries.
+    """
+    now = now or utcnow()
+    rows = session.exec(
+        select(OutboxMail)
+        .where(col(OutboxMail.links_expire_at).is_not(None), col(OutboxMail.links_expire_at) <= now)
+        .order_by(col(OutboxMail.links_expire_at), col(OutboxMail.id))
+        .limit(max(1, batch))
+    ).all()
+    changed = 0
+    for mail in rows:
+        if (
+            mail.status is MailStatus.SENDING
+            and mail.sent_at is not None
+            and mail.sent_at >= now - CLAIM_LEASE
+        ):
+            continue
+        values: dict[str, Any] = {"body_text": redact_links(mail.body_text, EXPIRED), "links_expire_at": None}
+        if mail.status in (MailStatus.QUEUED, MailStatus.SENDING):
+            values.update(status=MailStatus.FAILED, sent_at=None, last_error=LINK_EXPIRED_ERROR)
+        result = session.execute(  # type: ignore[deprecated]
+            sa.update(OutboxMail)
+            .where(col(OutboxMail.id) == mail.id, col(OutboxMail.status) == mail.status)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        changed += result.rowcount  # type: ignore[attr-defined]
+    session.commit()
+    for mail in rows:
+        session.expire(mail)
+    if changed:
+        log.info("expired links blanked in stored mails", extra={"count": changed})
+    return changed
 
 
 def _one_line(value: str) -> str:
@@ -165,9 +238,13 @@ def _deliver(session: Session, *, batch: int = 50) -> DeliveryReport:
         # The local outbox: the mail stays in the table, readable at the dev mailbox page.
         sent = 0
         for mail in candidates:
-            if _claim(session, mail):
-                _mark_sent(session, mail, redact=False)
-                sent += 1
+            if not _claim(session, mail):
+                continue
+            if _links_expired(mail, utcnow()):
+                _give_up_expired(session, mail)
+                continue
+            _mark_sent(session, mail, redact=False)
+            sent += 1
         if sent:
             log.info("mail kept in the local outbox", extra={"count": sent})
         return DeliveryReport(sent=sent)
@@ -187,6 +264,9 @@ def _deliver(session: Session, *, batch: int = 50) -> DeliveryReport:
         for mail in candidates:
             if not _claim(session, mail):
                 continue  # another sender has it, or it went out meanwhile
+            if _links_expired(mail, utcnow()):
+                _give_up_expired(session, mail)
+                continue
             try:
                 message = build_message(mail, settings)
             except (ValueError, TypeError) as exc:
@@ -220,7 +300,7 @@ def deliver_outbox(session: Session, *, batch: int = 50) -> int:
 
     With ``smtp_host`` set: one SMTP conversation (STARTTLS when ``smtp_starttls``, login when a username is set).
     A failed attempt stays queued with a short ``last_error`` and becomes FAILED after ``MAX_ATTEMPTS``. Without a
-    host the mails are marked SENT and stay in the table as the local outbox.
+    host the mails are marked SENT and stay in the table as the local outbox (links readable until they expire).
     """
     return _deliver(session, batch=batch).sent
 
@@ -229,6 +309,7 @@ def _run_once() -> DeliveryReport:
     from portal_app.db import session_scope
 
     with session_scope() as session:
+        sweep_expired_links(session)
         return _deliver(session)
 
 

@@ -1,18 +1,28 @@
-"""Workspace members and member invitations (seat limit, role ceilings, last-owner protection)."""
+"""Workspace members and member invitations (seat limit, role ceilings, last-owner protection, rate limits)."""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models import SEAT_LIMIT, InvitationStatus, MemberInvitation, Membership, Role, User, utcnow
+from models import (
+    SEAT_LIMIT,
+    ContactInvitation,
+    InvitationStatus,
+    MemberInvitation,
+    Membership,
+    Role,
+    User,
+    utcnow,
+)
 from models.schemas import MemberInvitationRead, MemberRead
 from portal_app import routes
-from portal_app.services import audit, notifications, tokens
+from portal_app.services import audit, notifications, ratelimit, tokens
 from portal_app.services.access import (
     Actor,
     StaffActor,
@@ -21,10 +31,18 @@ from portal_app.services.access import (
     log_authorization_failure,
     require_staff,
 )
-from portal_app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from portal_app.services.permissions import ROLE_LABELS, Permission, can_grant
+from portal_app.services.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
+from portal_app.services.permissions import ROLE_LABELS, Permission, can_grant, role_has
+
+log = logging.getLogger("portal.security")
 
 INVITE_TTL = timedelta(days=7)
+# Every invitation mails a link under the workspace's name to an address the inviter chose, so invitations are
+# counted (revoked ones included: invite-then-revoke must not reset the count) over a sliding window.
+RATE_WINDOW = timedelta(hours=24)
+INVITES_PER_ACTOR = 20  # per RATE_WINDOW, by one inviter across all their workspaces
+INVITES_PER_WORKSPACE = 30  # per RATE_WINDOW, by all members of one workspace
+INVITES_PER_EMAIL = 3  # per RATE_WINDOW, to one address from one workspace
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
 INVALID_INVITE = "This invitation link is not valid. Ask the workspace for a new one."
 
@@ -94,8 +112,49 @@ def list_invitations(session: Session, actor: Actor) -> list[MemberInvitationRea
     return [MemberInvitationRead.model_validate(r) for r in rows]
 
 
+def _check_invite_rate(session: Session, staff: StaffActor, email: str, now: datetime) -> None:
+    """``RateLimited`` when the inviter, the workspace or the address had too many invitations in the window.
+
+    The caller holds the workspace lock; the inviter's user row is locked too, so their count across workspaces
+    holds under concurrency (lock order: workspace, then user).
+    """
+    session.exec(select(User.id).where(User.id == staff.user_id).with_for_update()).first()
+    since = now - RATE_WINDOW
+    by_actor = session.scalar(
+        select(sa.func.count()).where(
+            MemberInvitation.invited_by_user_id == staff.user_id, col(MemberInvitation.created_at) > since
+        )
+    )
+    in_workspace, to_email = session.exec(
+        select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(sa.case((col(MemberInvitation.email) == email, 1), else_=0)), 0),
+        ).where(MemberInvitation.workspace_id == staff.workspace_id, col(MemberInvitation.created_at) > since)
+    ).one()
+    if (by_actor or 0) >= INVITES_PER_ACTOR:
+        message = "You have sent too many invitations in the last 24 hours. Please try again tomorrow."
+    elif in_workspace >= INVITES_PER_WORKSPACE:
+        message = (
+            "This workspace has sent too many invitations in the last 24 hours. Please try again tomorrow."
+        )
+    elif to_email >= INVITES_PER_EMAIL:
+        message = "This address was invited too often in the last 24 hours. Please try again tomorrow."
+    else:
+        return
+    session.rollback()
+    log.warning(
+        "member invitation rate limited", extra={"workspace_id": staff.workspace_id, "user_id": staff.user_id}
+    )
+    raise RateLimited(message)
+
+
 def invite_member(session: Session, actor: Actor, *, email: str, role: Role) -> IssuedInvitation:
-    """Invite by email with a role at or below the inviter's. Counts pending invitations against the seat limit."""
+    """Invite by email with a role at or below the inviter's. Counts pending invitations against the seat limit.
+
+    Raises ``Forbidden`` (role above the inviter's), ``Conflict`` (already a member, no free seat) or
+    ``RateLimited`` (too many invitations by this inviter, this workspace or to this address in 24 hours,
+    revoked ones included).
+    """
     staff = require_staff(actor, Permission.MEMBERS_MANAGE)
     email = normalize_email(email)
     if not can_grant(staff.role, role):
@@ -112,8 +171,9 @@ def invite_member(session: Session, actor: Actor, *, email: str, role: Role) -> 
     if _seats_used(session, staff.workspace_id) >= SEAT_LIMIT:
         session.rollback()
         raise Conflict(f"This workspace has all {SEAT_LIMIT} seats in use, counting pending invitations.")
-    token = tokens.new_token()
     now = utcnow()
+    _check_invite_rate(session, staff, email, now)
+    token = tokens.new_token()
     inv = MemberInvitation(
         workspace_id=staff.workspace_id,
         email=email,
@@ -135,6 +195,7 @@ def invite_member(session: Session, actor: Actor, *, email: str, role: Role) -> 
             f"You have been invited to join {ws.name} as {ROLE_LABELS[role]}.\n\n"
             f"Sign in with the Google account for {email} and open this link within 7 days:\n{link}\n"
         ),
+        links_expire_at=inv.expires_at,
     )
     audit.append_event(
         session,
@@ -149,12 +210,44 @@ def invite_member(session: Session, actor: Actor, *, email: str, role: Role) -> 
     return IssuedInvitation(MemberInvitationRead.model_validate(inv), token)
 
 
-def accept_invitation(session: Session, *, user_id: int, token: str) -> MemberRead:
+def _invitation_refusal(inv: MemberInvitation, user: User, now: datetime) -> tuple[str, bool] | None:
+    """Why ``user`` may not redeem ``inv`` and whether the invitation is dead for good; ``None`` when they may."""
+    if inv.status is not InvitationStatus.PENDING:
+        return inv.status.value, True
+    if inv.expires_at <= now:
+        return "expired", True
+    if inv.refusals >= ratelimit.TOKEN_REFUSALS_MAX:
+        return "too_many_attempts", True
+    if not user.email_verified or user.email.strip().lower() != inv.email:
+        return "refused", False
+    return None
+
+
+def _refuse_invitation(
+    session: Session, inv: MemberInvitation, user_id: int, reason: str, dead: bool
+) -> None:
+    """Count and (up to an allowance) audit a refused redemption; the caller has rolled back. Commits."""
+    log.warning("member invitation refused", extra={"reason": reason, "user_id": user_id})
+    ratelimit.note_refusal(
+        session,
+        inv,
+        dead=dead,
+        action="member.invitation_refused",
+        target_type="member_invitation",
+        actor_override=("staff", user_id),
+        data={"reason": "expired" if reason == "expired" else "refused"},
+    )
+
+
+def accept_invitation(session: Session, *, user_id: int, token: str, client: str | None = None) -> MemberRead:
     """Redeem an invitation as the signed-in user; their verified email must match it.
 
     Every failure (unknown, expired, used, revoked, wrong email) raises the same ``NotFound``. The seat limit is
-    re-checked under the workspace lock, so concurrent acceptances cannot exceed it.
+    re-checked under the workspace lock, so concurrent acceptances cannot exceed it. ``client`` (HTTP routes pass
+    the caller's address) is limited per process: ``RateLimited`` past the budget. A refusal that the invitation
+    row alone decides (dead, wrong email) takes no workspace lock beyond its capped audit event.
     """
+    ratelimit.check_redemption(client)
     user = session.get(User, user_id)
     if user is None or not token or len(token) > 200:
         raise NotFound(INVALID_INVITE)
@@ -163,29 +256,16 @@ def accept_invitation(session: Session, *, user_id: int, token: str) -> MemberRe
     ).first()
     if inv is None:
         raise NotFound(INVALID_INVITE)
-    lock_workspace(session, inv.workspace_id)
-    session.refresh(inv)
-    now = utcnow()
-    if (
-        inv.status is not InvitationStatus.PENDING
-        or inv.expires_at <= now
-        or not user.email_verified
-        or user.email.strip().lower() != inv.email
-    ):
+    refusal = _invitation_refusal(inv, user, utcnow())
+    if refusal is None:
+        lock_workspace(session, inv.workspace_id)
+        session.refresh(inv)  # a concurrent acceptance or revocation may have won
+        refusal = _invitation_refusal(inv, user, utcnow())
+    if refusal is not None:
         session.rollback()
-        audit_failure = "expired" if inv.expires_at <= now else "refused"
-        audit.append_event(
-            session,
-            workspace_id=inv.workspace_id,
-            actor=None,
-            actor_override=("staff", user_id),
-            action="member.invitation_refused",
-            target_type="member_invitation",
-            target_id=inv.id,
-            data={"reason": audit_failure},
-        )
-        session.commit()
+        _refuse_invitation(session, inv, user_id, *refusal)
         raise NotFound(INVALID_INVITE)
+    now = utcnow()
     existing = session.exec(
         select(Membership).where(Membership.workspace_id == inv.workspace_id, Membership.user_id == user_id)
     ).first()
@@ -265,8 +345,83 @@ def _target(session: Session, staff: StaffActor, membership_id: int) -> Membersh
     return member
 
 
+def _revoke_issued_by(
+    session: Session, staff: StaffActor, member: Membership, *, new_role: Role | None
+) -> None:
+    """Revoke the pending invitations ``member`` sent that ``new_role`` could not send (``None``: removed, so all).
+
+    Member invitations for a role above the new one (or all, once the role may not manage members) and contact
+    invitations (once it may not manage contacts), in this workspace only; each revocation is audited. The caller
+    holds the workspace lock and commits.
+    """
+    now = utcnow()
+    reason = "inviter_removed" if new_role is None else "inviter_role_lowered"
+    pending = session.exec(
+        select(MemberInvitation)
+        .where(
+            MemberInvitation.workspace_id == staff.workspace_id,
+            MemberInvitation.invited_by_user_id == member.user_id,
+            MemberInvitation.status == InvitationStatus.PENDING,
+        )
+        .order_by(col(MemberInvitation.id))
+    ).all()
+    for inv in pending:
+        if (
+            new_role is not None
+            and role_has(new_role, Permission.MEMBERS_MANAGE)
+            and can_grant(new_role, inv.role)
+        ):
+            continue
+        inv.status = InvitationStatus.REVOKED
+        inv.decided_at = now
+        session.add(inv)
+        audit.append_event(
+            session,
+            workspace_id=staff.workspace_id,
+            actor=staff,
+            action="member.invitation_revoked",
+            target_type="member_invitation",
+            target_id=inv.id,
+            data={"reason": reason, "role": inv.role.value, "invited_by_user_id": member.user_id},
+        )
+    if new_role is not None and role_has(new_role, Permission.CONTACTS_MANAGE):
+        return
+    contact_invitations = list(
+        session.exec(
+            select(ContactInvitation.id).where(
+                ContactInvitation.workspace_id == staff.workspace_id,
+                ContactInvitation.invited_by_user_id == member.user_id,
+                col(ContactInvitation.accepted_at).is_(None),
+                col(ContactInvitation.revoked_at).is_(None),
+                col(ContactInvitation.expires_at) > now,
+            )
+        ).all()
+    )
+    if not contact_invitations:
+        return
+    session.execute(  # type: ignore[deprecated]
+        sa.update(ContactInvitation)
+        .where(col(ContactInvitation.id).in_(contact_invitations))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    for invitation_id in contact_invitations:
+        audit.append_event(
+            session,
+            workspace_id=staff.workspace_id,
+            actor=staff,
+            action="contact.invitation_revoked",
+            target_type="contact_invitation",
+            target_id=invitation_id,
+            data={"reason": reason, "invited_by_user_id": member.user_id},
+        )
+
+
 def change_role(session: Session, actor: Actor, membership_id: int, *, role: Role) -> MemberRead:
-    """Change a member's role; nobody grants above their own role and the last owner stays an owner."""
+    """Change a member's role; nobody grants above their own role and the last owner stays an owner.
+
+    Pending invitations the member sent and could not send with the new role are revoked (audited).
+    """
     staff = require_staff(actor, Permission.MEMBERS_MANAGE)
     if not can_grant(staff.role, role):
         raise _ceiling("You cannot grant a role above your own.", staff)
@@ -281,6 +436,7 @@ def change_role(session: Session, actor: Actor, membership_id: int, *, role: Rol
     previous = member.role
     member.role = role
     session.add(member)
+    _revoke_issued_by(session, staff, member, new_role=role)
     audit.append_event(
         session,
         workspace_id=staff.workspace_id,
@@ -303,7 +459,10 @@ def change_role(session: Session, actor: Actor, membership_id: int, *, role: Rol
 
 
 def remove_member(session: Session, actor: Actor, membership_id: int) -> None:
-    """Remove a member (effective on their next event); the last owner cannot be removed."""
+    """Remove a member (effective on their next event); the last owner cannot be removed.
+
+    Every pending invitation they sent in this workspace (members and contacts) is revoked, each audited.
+    """
     staff = require_staff(actor, Permission.MEMBERS_MANAGE)
     member = _target(session, staff, membership_id)
     if member.role is Role.OWNER and _owner_count(session, staff.workspace_id) <= 1:
@@ -318,5 +477,6 @@ def remove_member(session: Session, actor: Actor, membership_id: int) -> None:
         target_id=member.id,
         data={"user_id": member.user_id, "role": member.role.value},
     )
+    _revoke_issued_by(session, staff, member, new_role=None)
     session.delete(member)
     session.commit()

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session
 
 from models import OutboxMail
 
 
 def enqueue_mail(
-    session: Session, *, workspace_id: int | None, to_email: str, subject: str, body_text: str
+    session: Session,
+    *,
+    workspace_id: int | None,
+    to_email: str,
+    subject: str,
+    body_text: str,
+    links_expire_at: datetime | None = None,
 ) -> None:
-    """Queue a plain-text mail; the caller commits."""
+    """Queue a plain-text mail; the caller commits.
+
+    A mail carrying a sign-in or invitation link passes the link's expiry as ``links_expire_at``: the stored copy
+    is blanked when the mail is delivered or fails for good, and by the mailer's sweep once the link has expired.
+    """
     session.add(
         OutboxMail(
-            workspace_id=workspace_id, to_email=to_email, subject=subject[:200], body_text=body_text[:20000]
+            workspace_id=workspace_id,
+            to_email=to_email,
+            subject=subject[:200],
+            body_text=body_text[:20000],
+            links_expire_at=links_expire_at,
         )
     )

@@ -7,13 +7,9 @@ address is known. Tokens are never logged or stored: only their SHA-256 is.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -32,7 +28,7 @@ from models import (
 from models.portal import PortalAccount
 from models.schemas import ContactInvitationRead
 from portal_app import routes
-from portal_app.services import audit, identity, notifications, tokens
+from portal_app.services import audit, identity, notifications, ratelimit, tokens
 from portal_app.services.access import (
     Actor,
     ContactActor,
@@ -43,6 +39,7 @@ from portal_app.services.access import (
 from portal_app.services.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from portal_app.services.members import normalize_email
 from portal_app.services.permissions import Permission
+from portal_app.services.ratelimit import ClientRateLimiter
 from portal_app.services.sessions import IssuedSession
 
 log = logging.getLogger("portal.security")
@@ -64,48 +61,6 @@ PORTAL_OFF = "Turn on the Customer Portal module before inviting contacts."
 class IssuedContactInvitation:
     invitation: ContactInvitationRead
     token: str  # shown once (in the mail); only its hash is stored
-
-
-class ClientRateLimiter:
-    """A sliding-window counter per hashed client address, kept in memory.
-
-    Per process (each worker counts its own), bounded in size, and never holds a raw address. The per-email limit
-    in the database is the one that protects a mailbox; this one slows down a single client sweeping addresses.
-    """
-
-    def __init__(self, limit: int, window_seconds: float, max_clients: int = 10_000) -> None:
-        self.limit = limit
-        self.window = window_seconds
-        self.max_clients = max_clients
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, client: str) -> bool:
-        key = hashlib.sha256(f"magic-client:{client}".encode()).hexdigest()
-        now = time.monotonic()
-        with self._lock:
-            hits = self._hits.get(key)
-            if hits is None:
-                if len(self._hits) >= self.max_clients:
-                    self._evict(now)
-                hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(now)
-            return True
-
-    def _evict(self, now: float) -> None:
-        for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
-            del self._hits[key]
-        if len(self._hits) >= self.max_clients:  # still full of live clients: forget the oldest half
-            for key in list(self._hits)[: self.max_clients // 2]:
-                del self._hits[key]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._hits.clear()
 
 
 client_limiter = ClientRateLimiter(MAGIC_LINKS_PER_CLIENT, RATE_WINDOW.total_seconds())
@@ -216,6 +171,7 @@ def invite_contact(
             f"Open this link within 7 days to sign in (it works once):\n{url}\n\n"
             "If you did not expect this mail, you can ignore it.\n"
         ),
+        links_expire_at=inv.expires_at,
     )
     audit.append_event(
         session,
@@ -231,26 +187,36 @@ def invite_contact(
 
 
 def redeem_contact_invitation(
-    session: Session, token: str | None, *, replace_token: str | None = None
+    session: Session, token: str | None, *, replace_token: str | None = None, client: str | None = None
 ) -> IssuedSession:
-    """Open a contact session on the invited account, once. Every failure raises the same ``NotFound``."""
+    """Open a contact session on the invited account, once. Every failure raises the same ``NotFound``.
+
+    ``client`` (the caller's address, HTTP routes pass it) is limited per process: ``RateLimited`` past the budget.
+    A token already known dead is refused without taking the workspace lock once its audit allowance is used.
+    """
+    ratelimit.check_redemption(client)
     token_hash = _usable_token(token)
     if token_hash is None:
         log.warning("contact invitation refused: malformed token")
         raise NotFound(INVALID_LINK)
     now = utcnow()
+    inv = session.exec(select(ContactInvitation).where(ContactInvitation.token_hash == token_hash)).first()
+    if inv is None or _dead_reason(inv, now) is not None:
+        session.rollback()
+        _refused(session, inv, "contact_invitation")
+        raise NotFound(INVALID_LINK)
     claimed = session.execute(  # type: ignore[deprecated]
         sa.update(ContactInvitation)
         .where(
-            col(ContactInvitation.token_hash) == token_hash,
+            col(ContactInvitation.id) == inv.id,
             col(ContactInvitation.accepted_at).is_(None),
             col(ContactInvitation.revoked_at).is_(None),
             col(ContactInvitation.expires_at) > now,
+            col(ContactInvitation.refusals) < ratelimit.TOKEN_REFUSALS_MAX,
         )
         .values(accepted_at=now)
     )
-    inv = session.exec(select(ContactInvitation).where(ContactInvitation.token_hash == token_hash)).first()
-    if claimed.rowcount != 1 or inv is None:  # type: ignore[attr-defined]
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # a concurrent redemption won
         session.rollback()
         _refused(session, inv, "contact_invitation")
         raise NotFound(INVALID_LINK)
@@ -280,6 +246,19 @@ def redeem_contact_invitation(
     return issued
 
 
+def _dead_reason(row: ContactInvitation | MagicLink, now: datetime) -> str | None:
+    """Why ``row`` can never be redeemed again, or ``None`` while it still could be."""
+    if row.revoked_at is not None:
+        return "revoked"
+    if (row.accepted_at if isinstance(row, ContactInvitation) else row.used_at) is not None:
+        return "reused"
+    if row.expires_at <= now:
+        return "expired"
+    if row.refusals >= ratelimit.TOKEN_REFUSALS_MAX:
+        return "too_many_attempts"
+    return None
+
+
 def _refused(
     session: Session,
     row: ContactInvitation | MagicLink | None,
@@ -287,31 +266,27 @@ def _refused(
     *,
     reason: str | None = None,
 ) -> None:
-    """Record a refused redemption: in the workspace's audit trail when the token matched a row, else in the log."""
+    """Record a refused redemption: counted on the token's row and, up to an allowance, audited; else logged.
+
+    The caller has rolled back, so ``row`` is read afresh here. Commits.
+    """
     if row is None:
         log.warning("contact sign-in refused: unknown token", extra={"via": kind})
         return
-    if reason is None:
-        if row.revoked_at is not None:
-            reason = "revoked"
-        elif (row.accepted_at if isinstance(row, ContactInvitation) else row.used_at) is not None:
-            reason = "reused"
-        else:
-            reason = "expired"
+    dead = _dead_reason(row, utcnow())
+    reason = reason or dead or "refused"
     log.warning(
         "contact sign-in refused", extra={"via": kind, "reason": reason, "contact_id": row.contact_id}
     )
-    audit.append_event(
+    ratelimit.note_refusal(
         session,
-        workspace_id=row.workspace_id,
-        actor=None,
-        actor_override=("contact", row.contact_id),
+        row,
+        dead=dead is not None,
         action="auth.contact_sign_in_refused",
         target_type=kind,
-        target_id=row.id,
+        actor_override=("contact", row.contact_id),
         data={"reason": reason},
     )
-    session.commit()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -390,6 +365,7 @@ def request_magic_link(session: Session, email: str, *, client: str = "") -> Non
                 f"{url}\n\n"
                 "If you did not ask for it, you can ignore this mail.\n"
             ),
+            links_expire_at=now + MAGIC_LINK_TTL,
         )
         audit.append_event(
             session,
@@ -404,26 +380,35 @@ def request_magic_link(session: Session, email: str, *, client: str = "") -> Non
 
 
 def redeem_magic_link(
-    session: Session, token: str | None, *, replace_token: str | None = None
+    session: Session, token: str | None, *, replace_token: str | None = None, client: str | None = None
 ) -> IssuedSession:
-    """Open a contact session on the contact's first linked account, once. Every failure: the same ``NotFound``."""
+    """Open a contact session on the contact's first linked account, once. Every failure: the same ``NotFound``.
+
+    ``client`` is limited as in ``redeem_contact_invitation``: ``RateLimited`` past the budget.
+    """
+    ratelimit.check_redemption(client)
     token_hash = _usable_token(token)
     if token_hash is None:
         log.warning("magic link refused: malformed token")
         raise NotFound(INVALID_LINK)
     now = utcnow()
+    row = session.exec(select(MagicLink).where(MagicLink.token_hash == token_hash)).first()
+    if row is None or _dead_reason(row, now) is not None:
+        session.rollback()
+        _refused(session, row, "magic_link")
+        raise NotFound(INVALID_LINK)
     claimed = session.execute(  # type: ignore[deprecated]
         sa.update(MagicLink)
         .where(
-            col(MagicLink.token_hash) == token_hash,
+            col(MagicLink.id) == row.id,
             col(MagicLink.used_at).is_(None),
             col(MagicLink.revoked_at).is_(None),
             col(MagicLink.expires_at) > now,
+            col(MagicLink.refusals) < ratelimit.TOKEN_REFUSALS_MAX,
         )
         .values(used_at=now)
     )
-    row = session.exec(select(MagicLink).where(MagicLink.token_hash == token_hash)).first()
-    if claimed.rowcount != 1 or row is None:  # type: ignore[attr-defined]
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # a concurrent redemption won
         session.rollback()
         _refused(session, row, "magic_link")
         raise NotFound(INVALID_LINK)

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from datetime import timedelta
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from models import Membership, Role, User, Workspace, WorkspaceStatus
+from models import Membership, Role, User, Workspace, WorkspaceStatus, utcnow
 from models.schemas import WorkspaceRead
 from portal_app.services import audit
 from portal_app.services.access import Actor, OperatorActor, lock_workspace, require_staff
-from portal_app.services.errors import Conflict, NotFound, ValidationFailed
+from portal_app.services.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from portal_app.services.permissions import Permission
+
+log = logging.getLogger("portal.security")
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$")
 RESERVED_SLUGS = frozenset({"app", "api", "portal", "operator", "admin", "auth", "static", "assets", "www"})
+# Each workspace brings its own invitation allowance and mails under a name its creator picks, so creation is
+# limited per user over a sliding window (counted from ``workspace.created_by_user_id``).
+RATE_WINDOW = timedelta(hours=24)
+WORKSPACES_PER_USER = 3  # per RATE_WINDOW
+TOO_MANY_WORKSPACES = "You have created several workspaces in the last 24 hours. Please try again tomorrow."
 
 
 def validate_slug(slug: str) -> str:
@@ -38,14 +48,37 @@ def create_workspace(
     portal_enabled: bool = False,
     currency: str = "USD",
 ) -> WorkspaceRead:
-    """Create a workspace with ``user_id`` as its owner. Raises ``ValidationFailed`` or ``Conflict`` (slug taken)."""
+    """Create a workspace with ``user_id`` as its owner.
+
+    Raises ``ValidationFailed``, ``Conflict`` (slug taken) or ``RateLimited`` (``WORKSPACES_PER_USER`` already
+    created by this user in the last 24 hours).
+    """
     name = " ".join(name.split())
     if not 2 <= len(name) <= 120:
         raise ValidationFailed("The company name must be 2-120 characters.")
     slug = validate_slug(slug)
-    if session.get(User, user_id) is None:
+    # The user row is locked so that concurrent creations by one user count each other.
+    if session.exec(select(User.id).where(User.id == user_id).with_for_update()).first() is None:
+        session.rollback()
         raise NotFound()
-    ws = Workspace(name=name, slug=slug, portal_enabled=portal_enabled, default_currency=currency.upper()[:3])
+    now = utcnow()
+    recent = session.scalar(
+        select(sa.func.count()).where(
+            Workspace.created_by_user_id == user_id, col(Workspace.created_at) > now - RATE_WINDOW
+        )
+    )
+    if (recent or 0) >= WORKSPACES_PER_USER:
+        session.rollback()
+        log.warning("workspace creation rate limited", extra={"user_id": user_id})
+        raise RateLimited(TOO_MANY_WORKSPACES)
+    ws = Workspace(
+        name=name,
+        slug=slug,
+        portal_enabled=portal_enabled,
+        default_currency=currency.upper()[:3],
+        created_at=now,
+        created_by_user_id=user_id,
+    )
     try:
         session.add(ws)
         session.flush()

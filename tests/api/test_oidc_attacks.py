@@ -26,7 +26,7 @@ from sqlmodel import Session, select
 from models import Contact, InvitationStatus, MemberInvitation, Membership, OidcLogin, Role, User
 from portal_app import demo, routes
 from portal_app.api import oidc
-from portal_app.services import identity, members
+from portal_app.services import identity, members, ratelimit
 from portal_app.services.sessions import COOKIE_NAME
 from tests.api.oidc_support import (
     FAKE_CLIENT_ID,
@@ -405,8 +405,13 @@ def test_invitation_needs_the_matching_verified_email(
         assert inv.status is InvitationStatus.PENDING
 
 
-def test_invitation_accept_from_a_foreign_origin_is_refused(
-    asgi_app: Any, dev_engine: sa.Engine, invitation: tuple[int, str]
+@pytest.mark.parametrize(
+    "headers",
+    [{"origin": "https://evil.example"}, {}, {"origin": "null"}, {"sec-fetch-site": "cross-site"}],
+    ids=["foreign-origin", "no-origin-no-fetch-metadata", "null-origin", "cross-site-fetch-metadata"],
+)
+def test_invitation_accept_from_a_foreign_or_unknown_origin_is_refused(
+    asgi_app: Any, dev_engine: sa.Engine, invitation: tuple[int, str], headers: dict[str, str]
 ) -> None:
     _, token = invitation
 
@@ -414,10 +419,32 @@ def test_invitation_accept_from_a_foreign_origin_is_refused(
         async with browser(asgi_app) as b:
             await b.get(routes.invite_url(token))
             await b.sign_in_dev(email="joiner@newco.example", next_path=routes.INVITE)
-            return await b.post(routes.INVITE, headers={"origin": "https://evil.example"})
+            return await b.post(routes.INVITE, headers=headers)
 
-    assert asyncio.run(scenario()).status_code == 400
+    response = asyncio.run(scenario())
+    assert response.status_code == 403
+    assert "did not come from this site" in response.text
     assert count(dev_engine, Membership) == 4  # the tenant's four, nobody joined
+
+
+def test_invitation_accept_is_rate_limited_per_client(
+    asgi_app: Any, dev_engine: sa.Engine, invitation: tuple[int, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace_id, token = invitation
+    monkeypatch.setattr(ratelimit, "redemptions", ratelimit.ClientRateLimiter(0, 600, name="test-accept"))
+
+    async def scenario() -> httpx.Response:
+        async with browser(asgi_app) as b:
+            await b.get(routes.invite_url(token))
+            await b.sign_in_dev(email="joiner@newco.example", next_path=routes.INVITE)
+            return await b.post(routes.INVITE, headers={"origin": PUBLIC})
+
+    response = asyncio.run(scenario())
+    assert response.status_code == 429 and ratelimit.REDEEM_LIMITED in response.text
+    assert count(dev_engine, Membership) == 4
+    with Session(dev_engine) as db:
+        inv = db.exec(select(MemberInvitation).where(MemberInvitation.workspace_id == workspace_id)).one()
+        assert inv.status is InvitationStatus.PENDING
 
 
 # --- open redirects --------------------------------------------------------------------------------------------

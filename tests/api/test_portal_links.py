@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -270,3 +271,148 @@ def test_mailbox_is_not_served_in_prod(db, monkeypatch):
     monkeypatch.setattr(mailbox, "get_settings", lambda: prod)
     (page,) = http(get("/dev/mailbox"))
     assert page.status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Abuse: POSTs that do not say where they came from, replays from one client, the mailbox outside loopback
+
+
+def test_post_without_origin_or_fetch_metadata_is_refused_and_consumes_nothing(db):
+    t = make_tenant(db)
+    token = magic_token(db, contact_email(db, t.contact.contact_id))
+
+    async def bare_post(client: httpx.AsyncClient) -> httpx.Response:
+        # The confirm cookie and value are right: only the browser's word on where the POST came from is missing.
+        confirm = client.cookies.get("portal_link_confirm", "")
+        return await client.post(f"/auth/magic/{token}", data={"confirm": confirm})
+
+    _, bare, real = http(get(f"/auth/magic/{token}"), bare_post, post_confirm(f"/auth/magic/{token}"))
+    assert bare.status_code == 403
+    assert "Request refused" in bare.text and "did not come from this site" in bare.text
+    assert COOKIE_NAME not in bare.headers.get("set-cookie", "")
+    assert real.status_code == 303  # what a browser sends (Origin) still works
+
+
+def test_magic_link_request_without_origin_sends_nothing(db):
+    t = make_tenant(db)
+    known = contact_email(db, t.contact.contact_id)
+    (answer,) = http(lambda c: c.post("/auth/magic-link", data={"email": known}))
+    assert answer.status_code == 403
+    db.expire_all()
+    assert db.exec(select(OutboxMail)).all() == []
+
+
+def test_redemptions_are_rate_limited_per_client_over_http(db, monkeypatch):
+    from portal_app.services import ratelimit
+
+    monkeypatch.setattr(ratelimit, "redemptions", ratelimit.ClientRateLimiter(3, 600, name="test-http"))
+    t = make_tenant(db)
+    token = magic_token(db, contact_email(db, t.contact.contact_id))
+    sweep = [post_confirm(f"/auth/magic/{tokens.new_token()}") for _ in range(3)]
+    pages = http(get(f"/auth/magic/{token}"), *sweep, post_confirm(f"/auth/magic/{token}"))
+    assert [p.status_code for p in pages[1:4]] == [400, 400, 400]
+    limited = pages[4]
+    assert limited.status_code == 429 and "Please wait" in limited.text
+    assert COOKIE_NAME not in limited.headers.get("set-cookie", "")
+    db.expire_all()
+    assert db.exec(select(MagicLink)).one().used_at is None
+
+
+def mailbox_page(
+    *, headers: dict[str, str] | None = None, base_url: str = OWN, **scope: Any
+) -> httpx.Response:
+    """GET the mailbox with parts of the ASGI scope replaced (what the server reports: its address, the peer)."""
+    app = build_api()
+
+    async def wrapped(asgi_scope, receive, send):
+        if asgi_scope["type"] == "http":
+            asgi_scope = {**asgi_scope, **scope}
+        await app(asgi_scope, receive, send)
+
+    async def run() -> httpx.Response:
+        transport = httpx.ASGITransport(app=wrapped)
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+            return await client.get("/dev/mailbox", headers=headers or {})
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run()).result(timeout=120)
+
+
+@pytest.mark.parametrize(
+    ("scope", "headers", "base_url"),
+    [
+        ({"server": ("127.0.0.1", 3000), "client": ("127.0.0.1", 5555)}, {}, "http://127.0.0.1:3000"),
+        ({"server": ("::1", 3000), "client": ("::1", 5555)}, {}, "http://[::1]:3000"),
+        ({"server": ("localhost", 3000)}, {}, OWN),
+    ],
+    ids=["ipv4", "ipv6", "localhost"],
+)
+def test_mailbox_is_served_over_loopback(db, scope, headers, base_url):
+    assert mailbox_page(headers=headers, base_url=base_url, **scope).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("scope", "headers", "base_url"),
+    [
+        # Bound to every interface (Granian reports the bind address), or reached over a network interface.
+        ({"server": ("0.0.0.0", 3000)}, {}, OWN),
+        ({"server": ("192.0.2.10", 3000), "client": ("192.0.2.99", 5555)}, {}, "http://192.0.2.10:3000"),
+        # A peer on the network, whatever the server says.
+        ({"server": ("127.0.0.1", 3000), "client": ("198.51.100.7", 5555)}, {}, OWN),
+        # A reverse proxy on the same host: both ends look local, its headers do not.
+        ({"server": ("127.0.0.1", 3000)}, {"x-forwarded-for": "198.51.100.7"}, OWN),
+        ({"server": ("127.0.0.1", 3000)}, {"forwarded": "for=198.51.100.7"}, OWN),
+        ({"server": ("127.0.0.1", 3000)}, {"x-real-ip": "198.51.100.7"}, OWN),
+        # DNS rebinding: another site's name pointed at 127.0.0.1, read through the developer's browser.
+        ({"server": ("127.0.0.1", 3000)}, {"host": "rebind.evil.example:3000"}, OWN),
+        # A unix socket has no address to judge.
+        ({"server": ("/run/portal.sock", None)}, {}, OWN),
+    ],
+    ids=[
+        "bound-everywhere",
+        "network-interface",
+        "remote-peer",
+        "xff",
+        "forwarded",
+        "x-real-ip",
+        "rebind",
+        "unix",
+    ],
+)
+def test_mailbox_is_not_served_beyond_loopback(db, scope, headers, base_url):
+    t = make_tenant(db)
+    token = magic_token(db, contact_email(db, t.contact.contact_id))
+    page = mailbox_page(headers=headers, base_url=base_url, **scope)
+    assert page.status_code == 404
+    assert token not in page.text
+
+
+def test_mailbox_is_not_served_with_a_real_identity_provider(db, monkeypatch):
+    configured = Settings(
+        env=Environment.TEST, oidc_issuer="https://issuer.invalid", oidc_client_id="cid", public_base_url=OWN
+    )
+    assert configured.is_dev_like and not configured.uses_builtin_identity_provider
+    monkeypatch.setattr(mailbox, "get_settings", lambda: configured)
+    (page,) = http(get("/dev/mailbox"))
+    assert page.status_code == 404
+
+
+def test_mailbox_never_shows_an_expired_link(db):
+    t = make_tenant(db)
+    email = contact_email(db, t.contact.contact_id)
+    old = magic_token(db, email)
+    fresh = magic_token(db, email)
+    row = db.exec(select(MagicLink).where(MagicLink.token_hash == tokens.hash_token(old))).one()
+    mail = db.exec(select(OutboxMail).where(OutboxMail.body_text.contains(old))).one()
+    # Sixteen minutes later: the link and its mail's record of it have expired.
+    row.expires_at = mail.links_expire_at = datetime.now(UTC) - timedelta(minutes=1)
+    db.add(row)
+    db.add(mail)
+    db.commit()
+    (page,) = http(get("/dev/mailbox"))
+    assert page.status_code == 200
+    assert old not in page.text and "[link expired]" in page.text
+    assert f'<a href="http://localhost:3000/auth/magic/{fresh}"' in page.text
+    db.expire_all()
+    stored = db.get(OutboxMail, mail.id)
+    assert old not in stored.body_text and stored.links_expire_at is None  # the page's read swept it

@@ -147,6 +147,11 @@ def test_sign_out_deletes_the_session_on_the_server(asgi_app: Any, db_engine: sa
 
             foreign = await b.post(routes.SIGN_OUT, headers={"origin": "https://evil.example"})
             assert foreign.status_code == 403 and principal(engine, token) is not None
+            # A POST that names no origin at all (no Origin, no Sec-Fetch-Site) was not sent by our page either.
+            bare = await b.post(routes.SIGN_OUT)
+            assert bare.status_code == 403 and principal(engine, token) is not None
+            cross = await b.post(routes.SIGN_OUT, headers={"sec-fetch-site": "cross-site"})
+            assert cross.status_code == 403 and principal(engine, token) is not None
 
             r = await b.post(routes.SIGN_OUT, headers={"origin": PUBLIC})
             assert r.status_code == 303 and r.headers["location"] == PUBLIC + "/"

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from models import AuditEvent, EstimateStatus, FollowUpTask, IdempotencyKey
 from models.portal import PortalEstimate
-from portal_app.services import estimates
+from portal_app.services import estimates, idempotency
 from portal_app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal_app.services.lines import LineInput
 from tests.factories import make_tenant
@@ -367,3 +367,44 @@ def test_twenty_concurrent_approvals_give_one_approval_one_task_one_event(commit
         from portal_app.services.audit import verify_chain
 
         assert verify_chain(s, t.ws.id).ok
+
+
+def test_a_key_reused_on_another_estimate_is_refused_and_leaves_both_as_they_were(session):
+    t = make_tenant(session)
+    first, second = shared_estimate(session, t), shared_estimate(session, t)
+    k = key()
+    approved = estimates.decide_estimate(
+        session, t.contact, first.id, decision="approve", version=1, signature="Ann Lee", idempotency_key=k
+    )
+    with pytest.raises(Conflict) as info:
+        estimates.decide_estimate(
+            session,
+            t.contact,
+            second.id,
+            decision="approve",
+            version=1,
+            signature="Ann Lee",
+            idempotency_key=k,
+        )
+    assert info.value.message == idempotency.OTHER_RECORD
+    # The second estimate is untouched (not silently "approved" by the replay), and nothing was created for it.
+    assert estimates.portal_get_estimate(session, t.contact, second.id).status is EstimateStatus.SHARED
+    assert session.exec(select(FollowUpTask).where(FollowUpTask.source_id == second.id)).all() == []
+    # The same key on the same estimate still replays the first result.
+    again = estimates.decide_estimate(
+        session, t.contact, first.id, decision="approve", version=1, signature="Ann Lee", idempotency_key=k
+    )
+    assert again == approved
+    # A fresh key decides the second one.
+    assert (
+        estimates.decide_estimate(
+            session,
+            t.contact,
+            second.id,
+            decision="approve",
+            version=1,
+            signature="Ann Lee",
+            idempotency_key=key(),
+        ).status
+        is EstimateStatus.APPROVED
+    )

@@ -27,7 +27,7 @@ from models import (
     Role,
     TaskStatus,
 )
-from portal_app.services import audit, intake, invoices, storage
+from portal_app.services import audit, idempotency, intake, invoices, storage
 from portal_app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal_app.settings import get_settings
 from tests.factories import days, make_tenant, operator
@@ -673,3 +673,38 @@ def test_list_intake_for_staff(session, two):
         intake.get_intake(session, b.owner, first.id)
     with pytest.raises(NotFound):
         intake.list_intake(session, a.contact)
+
+
+def test_a_key_reused_on_another_document_request_is_refused_and_stores_nothing(session, two):
+    t, _ = two
+    first, second = doc_request(session, t), doc_request(session, t)
+    idem = key()
+    upload = send_doc(session, t.contact, first.id, idem=idem)
+    files = stored_files()
+    counts = (count(session, IntakeFile), count(session, FollowUpTask), intake_events(session, t.ws.id))
+    with pytest.raises(Conflict) as info:
+        send_doc(session, t.contact, second.id, idem=idem)
+    assert info.value.message == idempotency.OTHER_RECORD
+    session.refresh(second)
+    assert second.status is DocumentRequestStatus.OPEN  # not marked submitted by someone else's upload
+    assert count(session, IntakeFile, IntakeFile.document_request_id == second.id) == 0
+    assert (
+        count(session, IntakeFile),
+        count(session, FollowUpTask),
+        intake_events(session, t.ws.id),
+    ) == counts
+    assert stored_files() == files
+    # Same key, same request: the first upload, as before.
+    assert send_doc(session, t.contact, first.id, idem=idem) == upload
+
+
+def test_a_key_reused_on_another_invoice_is_refused(session, two):
+    t, _ = two
+    first, second = open_invoice(session, t), open_invoice(session, t)
+    idem = key()
+    proof = send_proof(session, t.billing_contact, first.id, idem=idem)
+    with pytest.raises(Conflict) as info:
+        send_proof(session, t.billing_contact, second.id, idem=idem)
+    assert info.value.message == idempotency.OTHER_RECORD
+    assert count(session, IntakeFile, IntakeFile.invoice_id == second.id) == 0
+    assert send_proof(session, t.billing_contact, first.id, idem=idem) == proof

@@ -242,3 +242,97 @@ def test_mail_loop_survives_errors_and_stops_on_cancel(monkeypatch):
     worker.join(timeout=30)
     assert not worker.is_alive()
     assert len(rounds) >= 3
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Stored links: never usable past their expiry or once delivery is over
+
+
+def queue_link(session: Session, to: str, *, expires_in: timedelta) -> tuple[OutboxMail, str]:
+    token = tokens.new_token()
+    notifications.enqueue_mail(
+        session,
+        workspace_id=None,
+        to_email=to,
+        subject="Your sign-in link",
+        body_text=f"Hello,\nhttp://x.test/auth/magic/{token}\n",
+        links_expire_at=utcnow() + expires_in,
+    )
+    session.commit()
+    return session.exec(select(OutboxMail).order_by(OutboxMail.id.desc())).first(), token
+
+
+def test_permanently_refused_mail_keeps_no_live_link(session, monkeypatch):
+    mail, token = queue_link(session, "nobody@refused.test", expires_in=timedelta(days=7))
+    with smtp_server() as (_, port):
+        monkeypatch.setattr(mailer, "get_settings", lambda: smtp_settings(port))
+        assert mailer.deliver_outbox(session) == 0
+    session.refresh(mail)
+    assert mail.status is MailStatus.FAILED
+    assert token not in mail.body_text and mailer.REDACTED in mail.body_text
+    assert mail.links_expire_at is None
+
+
+def test_mail_out_of_attempts_keeps_no_live_link(session, monkeypatch):
+    monkeypatch.setattr(mailer, "MAX_ATTEMPTS", 2)
+    mail, token = queue_link(session, "ann@customer.test", expires_in=timedelta(days=7))
+    port = free_port()  # nothing listens here
+    monkeypatch.setattr(mailer, "get_settings", lambda: smtp_settings(port))
+    mailer.deliver_outbox(session)
+    session.refresh(mail)
+    assert mail.status is MailStatus.QUEUED and token in mail.body_text  # still to be sent: link intact
+    mailer.deliver_outbox(session)
+    session.refresh(mail)
+    assert mail.status is MailStatus.FAILED and token not in mail.body_text
+
+
+def test_local_outbox_link_is_blanked_once_it_expires(session, monkeypatch):
+    mail, token = queue_link(session, "ann@customer.test", expires_in=timedelta(minutes=15))
+    forever, other_token = queue_link(session, "bob@customer.test", expires_in=timedelta(days=7))
+    monkeypatch.setattr(mailer, "get_settings", lambda: Settings(env=Environment.TEST, smtp_host=""))
+    assert mailer.deliver_outbox(session) == 2
+    assert mailer.sweep_expired_links(session) == 0
+    session.refresh(mail)
+    assert (
+        mail.status is MailStatus.SENT and token in mail.body_text
+    )  # readable in the mailbox until it expires
+    assert mailer.sweep_expired_links(session, now=utcnow() + timedelta(minutes=16)) == 1
+    session.refresh(mail)
+    session.refresh(forever)
+    assert token not in mail.body_text and mailer.EXPIRED in mail.body_text
+    assert mail.links_expire_at is None and mail.status is MailStatus.SENT
+    assert other_token in forever.body_text  # not expired yet
+    assert mailer.sweep_expired_links(session, now=utcnow() + timedelta(days=8)) == 1
+    session.refresh(forever)
+    assert other_token not in forever.body_text
+
+
+def test_a_mail_whose_link_expired_while_queued_is_not_sent(session, monkeypatch):
+    stale, token = queue_link(session, "ann@customer.test", expires_in=timedelta(minutes=15))
+    swept, swept_token = queue_link(session, "bob@customer.test", expires_in=timedelta(minutes=15))
+    fresh = queue(session, "carol@customer.test", "Invoice", "Hello\n")
+    later = utcnow() + timedelta(minutes=16)
+    assert mailer.sweep_expired_links(session) == 0  # nothing expired yet
+    # Sixteen minutes on, the SMTP server is back: the sweep fails the queued mails whose links are dead.
+    monkeypatch.setattr(mailer, "utcnow", lambda: later)
+    with smtp_server() as (recorder, port):
+        monkeypatch.setattr(mailer, "get_settings", lambda: smtp_settings(port))
+        assert mailer.sweep_expired_links(session, now=later) == 2
+        assert mailer.deliver_outbox(session) == 1
+    assert [to for _, to, _ in recorder.received] == [["carol@customer.test"]]
+    for row, secret in ((stale, token), (swept, swept_token)):
+        session.refresh(row)
+        assert row.status is MailStatus.FAILED and row.last_error == mailer.LINK_EXPIRED_ERROR
+        assert secret not in row.body_text
+    session.refresh(fresh)
+    assert fresh.status is MailStatus.SENT
+
+
+def test_a_claimed_mail_whose_link_expired_is_given_up_not_sent(session, monkeypatch):
+    mail, token = queue_link(session, "ann@customer.test", expires_in=timedelta(minutes=15))
+    later = utcnow() + timedelta(minutes=16)
+    monkeypatch.setattr(mailer, "utcnow", lambda: later)
+    monkeypatch.setattr(mailer, "get_settings", lambda: Settings(env=Environment.TEST, smtp_host=""))
+    assert mailer.deliver_outbox(session) == 0  # the sender checks the expiry after its claim
+    session.refresh(mail)
+    assert mail.status is MailStatus.FAILED and token not in mail.body_text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -19,9 +20,19 @@ from models import (
     OutboxMail,
     Role,
     SessionKind,
+    Workspace,
     utcnow,
 )
-from portal_app.services import contacts, portal_access, sessions, tokens, workspaces
+from portal_app.services import (
+    access,
+    audit,
+    contacts,
+    portal_access,
+    ratelimit,
+    sessions,
+    tokens,
+    workspaces,
+)
 from portal_app.services.access import ContactActor
 from portal_app.services.errors import Conflict, Forbidden, NotFound, RateLimited
 from tests.factories import add_member, make_account, make_contact, make_tenant, make_workspace, operator
@@ -420,3 +431,153 @@ def test_no_raw_token_anywhere_in_the_database(session):
     assert sum(invite.token in b for b in bodies) == 1
     assert sum(magic in b for b in bodies) == 1
     assert not any(o.token in b for o in opened for b in bodies)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Replays: per token (capped audit, no lock once known dead), per client (in memory)
+
+
+@pytest.fixture()
+def fresh_redemptions(monkeypatch):
+    limiter = ratelimit.ClientRateLimiter(3, 600, name="test-redeem")
+    monkeypatch.setattr(ratelimit, "redemptions", limiter)
+    return limiter
+
+
+def lock_counter(monkeypatch) -> list[int]:
+    """Counts workspace locks taken while redeeming (portal_access, the refusal counter and audit appends)."""
+    calls: list[int] = []
+    real = access.lock_workspace
+
+    def spy(session, workspace_id):
+        calls.append(workspace_id)
+        return real(session, workspace_id)
+
+    for module in (portal_access, ratelimit, audit):
+        monkeypatch.setattr(module, "lock_workspace", spy)
+    return calls
+
+
+def refusal_events(session: Session, target_type: str, target_id: int) -> list[AuditEvent]:
+    return list(
+        session.exec(
+            select(AuditEvent).where(
+                AuditEvent.action == "auth.contact_sign_in_refused",
+                AuditEvent.target_type == target_type,
+                AuditEvent.target_id == target_id,
+            )
+        )
+    )
+
+
+@pytest.mark.parametrize("kind", ["magic_link", "contact_invitation"])
+def test_replayed_dead_token_is_audited_at_most_three_times_then_takes_no_lock(session, monkeypatch, kind):
+    t = make_tenant(session)
+    if kind == "magic_link":
+        portal_access.request_magic_link(session, contact_row(session, t.contact).email)
+        token = MAGIC_RE.search(mails_to(session, contact_row(session, t.contact).email)[0].body_text).group(
+            1
+        )
+        redeem, model = portal_access.redeem_magic_link, MagicLink
+    else:
+        token = portal_access.invite_contact(session, t.owner, t.contact.contact_id, t.account.id).token
+        redeem, model = portal_access.redeem_contact_invitation, ContactInvitation
+    redeem(session, token)
+    row = session.exec(select(model).where(model.token_hash == tokens.hash_token(token))).one()
+    locks = lock_counter(monkeypatch)
+    for _ in range(ratelimit.TOKEN_REFUSALS_AUDITED):
+        assert refused(redeem, session, token) == portal_access.INVALID_LINK
+    assert [e.data for e in refusal_events(session, kind, row.id)] == ['{"reason":"reused"}'] * 3
+    locks.clear()
+    seq = session.exec(select(Workspace.audit_seq).where(Workspace.id == t.ws.id)).one()
+    for _ in range(25):
+        assert refused(redeem, session, token) == portal_access.INVALID_LINK
+    assert locks == []  # known dead: no workspace lock, no audit row, no write
+    assert len(refusal_events(session, kind, row.id)) == 3
+    assert session.exec(select(Workspace.audit_seq).where(Workspace.id == t.ws.id)).one() == seq
+    session.expire_all()
+    assert session.get(model, row.id).refusals == ratelimit.TOKEN_REFUSALS_AUDITED
+
+
+def test_live_link_refused_too_often_is_given_up(session):
+    t = make_tenant(session)
+    email = contact_row(session, t.contact).email
+    portal_access.request_magic_link(session, email)
+    token = MAGIC_RE.search(mails_to(session, email)[0].body_text).group(1)
+    workspaces.set_portal_enabled(session, t.owner, enabled=False)
+    for _ in range(ratelimit.TOKEN_REFUSALS_MAX):
+        assert refused(portal_access.redeem_magic_link, session, token) == portal_access.INVALID_LINK
+    row = session.exec(select(MagicLink).where(MagicLink.token_hash == tokens.hash_token(token))).one()
+    assert [e.data for e in refusal_events(session, "magic_link", row.id)] == [
+        '{"reason":"portal_closed"}'
+    ] * 3
+    workspaces.set_portal_enabled(session, t.owner, enabled=True)
+    # Still within its 15 minutes and never used, but past its allowance of refused attempts.
+    assert refused(portal_access.redeem_magic_link, session, token) == portal_access.INVALID_LINK
+    session.expire_all()
+    assert session.get(MagicLink, row.id).used_at is None
+
+
+def test_redemptions_are_rate_limited_per_client(session, fresh_redemptions):
+    t = make_tenant(session)
+    email = contact_row(session, t.contact).email
+    portal_access.request_magic_link(session, email)
+    token = MAGIC_RE.search(mails_to(session, email)[0].body_text).group(1)
+    invite = portal_access.invite_contact(session, t.owner, t.billing_contact.contact_id, t.account.id)
+    sweeper = "203.0.113.50"
+    for _ in range(3):
+        refused(portal_access.redeem_magic_link, session, tokens.new_token(), client=sweeper)
+    # The budget is shared by both kinds of link, and a valid token does not get through once it is spent.
+    for redeem, value in (
+        (portal_access.redeem_magic_link, token),
+        (portal_access.redeem_contact_invitation, invite.token),
+    ):
+        with pytest.raises(RateLimited) as info:
+            redeem(session, value, client=sweeper)
+        assert info.value.message == ratelimit.REDEEM_LIMITED
+    session.expire_all()
+    assert session.exec(select(MagicLink)).one().used_at is None
+    # Another client redeems both.
+    assert portal_access.redeem_magic_link(session, token, client="198.51.100.2").token
+    assert portal_access.redeem_contact_invitation(session, invite.token, client="198.51.100.2").token
+
+
+def test_link_mails_record_when_their_links_expire(session):
+    t = make_tenant(session)
+    invite = portal_access.invite_contact(session, t.owner, t.contact.contact_id, t.account.id)
+    portal_access.request_magic_link(session, contact_row(session, t.billing_contact).email)
+    (invite_mail,) = mails_to(session, contact_row(session, t.contact).email)
+    (magic_mail,) = mails_to(session, contact_row(session, t.billing_contact).email)
+    assert invite_mail.links_expire_at == invite.invitation.expires_at
+    link = session.exec(select(MagicLink)).one()
+    assert magic_mail.links_expire_at == link.expires_at == link.created_at + portal_access.MAGIC_LINK_TTL
+
+
+def test_concurrent_replays_of_a_dead_link_write_at_most_three_audit_events(committed_engine):
+    with Session(committed_engine, expire_on_commit=False) as s:
+        t = make_tenant(s)
+        s.commit()
+        email = contact_row(s, t.contact).email
+        portal_access.request_magic_link(s, email)
+        token = MAGIC_RE.search(mails_to(s, email)[0].body_text).group(1)
+        portal_access.redeem_magic_link(s, token)
+        workspace_id = t.ws.id
+    barrier = threading.Barrier(8)
+    answers: list[str] = []
+
+    def replay() -> None:
+        with Session(committed_engine, expire_on_commit=False) as s:
+            barrier.wait()
+            answers.append(refused(portal_access.redeem_magic_link, s, token))
+
+    threads = [threading.Thread(target=replay) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    assert answers == [portal_access.INVALID_LINK] * 8
+    with Session(committed_engine) as s:
+        row = s.exec(select(MagicLink)).one()
+        assert row.refusals == ratelimit.TOKEN_REFUSALS_AUDITED
+        assert len(refusal_events(s, "magic_link", row.id)) == ratelimit.TOKEN_REFUSALS_AUDITED
+        assert audit.verify_chain(s, workspace_id).ok
