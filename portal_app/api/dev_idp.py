@@ -34,6 +34,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from portal_app import demo, routes
 from portal_app.api.auth_pages import esc, html_page
+from portal_app.api.portal_links import same_origin_request
 from portal_app.settings import get_settings
 
 DEV_CLIENT_ID = "portal-dev"
@@ -278,6 +279,9 @@ async def authorize(request: Request) -> Response:
     if request.method == "GET":
         params = _authorize_params(request.query_params)
         return _error_page(params) if isinstance(params, str) else _authorize_page(params)
+    if not same_origin_request(request):
+        # The form is posted by this page only; a cross-site or origin-less POST is not a person choosing.
+        return _error_page("This request did not come from the sign-in page. Start the sign-in again.")
     form = await request.form(max_fields=50, max_files=0)
     params = _authorize_params(form)
     if isinstance(params, str):

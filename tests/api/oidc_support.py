@@ -267,7 +267,10 @@ class Browser:
         form |= {"code_challenge_method": params["code_challenge_method"], "email": email, "name": name}
         if verified:
             form["email_verified"] = "1"
-        response = await self.post(routes.DEV_IDP + "/authorize", data=form)
+        # As a browser posts the provider page's own form.
+        response = await self.post(
+            routes.DEV_IDP + "/authorize", data=form, headers={"sec-fetch-site": "same-origin"}
+        )
         if response.status_code == 303:
             self.last_callback = response.headers["location"]
             self.remember(dict(parse_qsl(urlsplit(self.last_callback).query)).get("code"))

@@ -33,6 +33,9 @@ def call(asgi_app: Any, method: str, url: str, **kwargs: Any) -> httpx.Response:
     return asyncio.run(go())
 
 
+SAME_ORIGIN = {"sec-fetch-site": "same-origin"}  # what a browser sends when the provider page posts its form
+
+
 def authorize_params(**overrides: str) -> dict[str, str]:
     params = {
         "response_type": "code",
@@ -50,7 +53,7 @@ def authorize_params(**overrides: str) -> dict[str, str]:
 
 def issue_code(asgi_app: Any, email: str = "olivia.owner@northwind.example", **overrides: str) -> str:
     form = authorize_params(**overrides) | {"email": email, "name": "Olivia", "email_verified": "1"}
-    response = call(asgi_app, "POST", "/dev-idp/authorize", data=form)
+    response = call(asgi_app, "POST", "/dev-idp/authorize", data=form, headers=SAME_ORIGIN)
     assert response.status_code == 303, response.text
     location = httpx.URL(response.headers["location"])
     assert str(location).startswith(form["redirect_uri"] + "?")
@@ -88,7 +91,11 @@ def _route_paths(app: Any) -> list[str]:
 
 def test_refuses_to_mount_in_prod() -> None:
     with settings_env(
-        env="prod", session_secret="p" * 48, oidc_issuer="https://accounts.google.com", oidc_client_id="cid", oidc_client_secret="s" * 40
+        env="prod",
+        session_secret="p" * 48,
+        oidc_issuer="https://accounts.google.com",
+        oidc_client_id="cid",
+        oidc_client_secret="s" * 40,
     ):
         with pytest.raises(RuntimeError):
             dev_idp.mount()
@@ -105,7 +112,11 @@ def test_not_mounted_when_a_real_issuer_is_configured() -> None:
 
 def test_endpoints_answer_404_once_the_settings_say_prod(asgi_app: Any) -> None:
     with settings_env(
-        env="prod", session_secret="p" * 48, oidc_issuer="https://accounts.google.com", oidc_client_id="cid", oidc_client_secret="s" * 40
+        env="prod",
+        session_secret="p" * 48,
+        oidc_issuer="https://accounts.google.com",
+        oidc_client_id="cid",
+        oidc_client_secret="s" * 40,
     ):
         for method, path in [
             ("GET", "/dev-idp/.well-known/openid-configuration"),
@@ -172,8 +183,22 @@ def test_authorize_refuses_bad_requests_without_redirecting(asgi_app: Any, overr
             response = call(asgi_app, "GET", "/dev-idp/authorize", params=params)
         else:
             form = params | {"email": "x@y.example", "email_verified": "1"}
-            response = call(asgi_app, "POST", "/dev-idp/authorize", data=form)
+            response = call(asgi_app, "POST", "/dev-idp/authorize", data=form, headers=SAME_ORIGIN)
         assert response.status_code == 400 and "location" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"origin": "https://evil.example"}, {"sec-fetch-site": "cross-site"}],
+    ids=["no-origin-no-fetch-metadata", "foreign-origin", "cross-site"],
+)
+def test_authorize_post_from_anywhere_but_its_page_issues_no_code(
+    asgi_app: Any, headers: dict[str, str]
+) -> None:
+    form = authorize_params() | {"email": "olivia.owner@northwind.example", "email_verified": "1"}
+    response = call(asgi_app, "POST", "/dev-idp/authorize", data=form, headers=headers)
+    assert response.status_code == 400 and "location" not in response.headers
+    assert "did not come from the sign-in page" in response.text
 
 
 def test_reflected_values_are_escaped(asgi_app: Any) -> None:
