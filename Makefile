@@ -1,5 +1,5 @@
 # Thin wrappers: the logic lives in scripts/.
-.PHONY: run dev test bench lint clean distclean
+.PHONY: run dev test bench lint lock clean distclean
 
 run:    ## Serve the app on http://localhost:3000 (compiled frontend, embedded defaults, demo data)
 	@bash scripts/run.sh prod
@@ -15,6 +15,9 @@ bench:  ## Benchmarks (bench/run.py)
 
 lint:   ## ruff and mypy only
 	@bash scripts/lint.sh
+
+lock:   ## Pin the whole Python dependency tree into requirements.lock (after editing pyproject.toml)
+	@bash scripts/lock.sh
 
 clean:  ## Remove build output and caches
 	@bash scripts/clean.sh

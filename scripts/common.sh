@@ -1,17 +1,22 @@
 # Shared set-up for the Makefile targets. Source it: `. scripts/common.sh`, then call the functions you need.
-# Idempotent and fast when nothing changed: the venv is reinstalled only when pyproject.toml changes, and the
-# JavaScript toolchain is installed only when no suitable bun/node is found.
+# Idempotent and fast when nothing changed: the venv is reinstalled only when pyproject.toml or requirements.lock
+# changes, and the JavaScript toolchain is installed only when no suitable bun/node is found.
+#
+# PORTAL_VENV=/path/to/venv runs the commands with an existing virtual environment as it is (nothing is installed
+# into it); by default they use and maintain .venv in the project root.
 
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-VENV="$ROOT/.venv"
+VENV="${PORTAL_VENV:-$ROOT/.venv}"
 PY="$VENV/bin/python"
 BUN_VERSION="1.4.4"       # Reflex 0.10 needs bun >= 1.4.4 ...
 NODE_MIN_VERSION="22.22"  # ... or Node >= 22.22.
 BUN_TOOLS_DIR="$ROOT/tools/bun"
+# The whole Python dependency tree, pinned (scripts/lock.sh writes it); installs use it as pip constraints.
+LOCK_FILE="$ROOT/requirements.lock"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -40,23 +45,46 @@ find_python() {
     return 1
 }
 
-ensure_venv() {
+# create_venv: make sure the virtual environment exists and runs Python 3.11+ (installs nothing).
+create_venv() {
     if [ ! -x "$PY" ]; then
+        [ -z "${PORTAL_VENV:-}" ] || die "PORTAL_VENV=$PORTAL_VENV is not a virtual environment (no bin/python)"
         local python
         python="$(find_python)" || die "Python 3.11 or newer is required (found: $(python3 --version 2>&1 || echo none)). Install it or set PYTHON=/path/to/python3.11."
         log "Creating .venv with $python ($("$python" --version 2>&1))"
         "$python" -m venv "$VENV"
     fi
     "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' ||
-        die ".venv uses Python $("$PY" -c 'import platform; print(platform.python_version())'); 3.11+ is required. Remove .venv and retry."
+        die "$VENV uses Python $("$PY" -c 'import platform; print(platform.python_version())'); 3.11+ is required. Remove it and retry."
+}
 
-    local stamp="$VENV/.installed-pyproject.sha256" want have=""
-    want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
-    [ -f "$stamp" ] && have="$(cat "$stamp")"
-    if [ "$want" != "$have" ]; then
-        log "Installing Python dependencies (pyproject.toml changed)"
-        "$PY" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-        echo "$want" >"$stamp"
+# deps_hash: what the installed environment must match, i.e. pyproject.toml and the lock file.
+deps_hash() { cat pyproject.toml "$LOCK_FILE" 2>/dev/null | sha256sum | cut -d' ' -f1; }
+DEPS_STAMP="$VENV/.installed-deps.sha256"
+
+# install_deps: install the project (editable) with its dev extra, every version from the lock.
+install_deps() {
+    local constraints=()
+    if [ -f "$LOCK_FILE" ]; then
+        constraints=(-c "$LOCK_FILE")
+    else
+        log "WARNING: $(basename "$LOCK_FILE") is missing: installing unpinned versions (make lock writes it)"
+    fi
+    "$PY" -m pip install --quiet --disable-pip-version-check ${constraints[@]+"${constraints[@]}"} -e '.[dev]'
+}
+
+ensure_venv() {
+    create_venv
+    if [ -z "${PORTAL_VENV:-}" ]; then
+        local want have=""
+        want="$(deps_hash)"
+        [ -f "$DEPS_STAMP" ] && have="$(cat "$DEPS_STAMP")"
+        if [ "$want" != "$have" ]; then
+            log "Installing Python dependencies from $(basename "$LOCK_FILE") (it or pyproject.toml changed)"
+            install_deps
+            echo "$want" >"$DEPS_STAMP"
+            rm -f "$VENV/.installed-pyproject.sha256" # the stamp's former name
+        fi
     fi
     export PATH="$VENV/bin:$PATH"
 }
