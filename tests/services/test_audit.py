@@ -116,7 +116,9 @@ def secret(monkeypatch):
 def _rebuild(session, workspace_id: int, digest) -> None:
     """What someone with write access to the database does after editing a row: recompute every later link."""
     prev = audit.GENESIS
-    rows = session.exec(select(AuditEvent).where(AuditEvent.workspace_id == workspace_id).order_by(AuditEvent.seq))
+    rows = session.exec(
+        select(AuditEvent).where(AuditEvent.workspace_id == workspace_id).order_by(AuditEvent.seq)
+    )
     for row in rows.all():
         row.prev_hash = prev
         row.hash = digest(row)
@@ -178,10 +180,14 @@ def test_reseal_refuses_a_tampered_chain_and_changes_nothing(session):
     t = make_tenant(session)
     _fill(session, t)
     _edit(session, t.ws.id, 2)
-    before = [(e.seq, e.hash) for e in session.exec(select(AuditEvent).where(AuditEvent.workspace_id == t.ws.id))]
+    before = [
+        (e.seq, e.hash) for e in session.exec(select(AuditEvent).where(AuditEvent.workspace_id == t.ws.id))
+    ]
     report = audit.reseal_chain(session, t.ws.id)
     assert not report.ok and report.first_broken_seq == 2
-    after = [(e.seq, e.hash) for e in session.exec(select(AuditEvent).where(AuditEvent.workspace_id == t.ws.id))]
+    after = [
+        (e.seq, e.hash) for e in session.exec(select(AuditEvent).where(AuditEvent.workspace_id == t.ws.id))
+    ]
     assert sorted(after) == sorted(before)
     assert not audit.verify_chain(session, t.ws.id).ok
 

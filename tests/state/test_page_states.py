@@ -146,7 +146,9 @@ def test_operator_page_gives_non_operators_nothing(db: Session) -> None:
 
 
 def contact_token(db: Session, actor: Any) -> str:
-    issued = identity.start_contact_session(db, db.get(Contact, actor.contact_id), actor.account_id, via="test")
+    issued = identity.start_contact_session(
+        db, db.get(Contact, actor.contact_id), actor.account_id, via="test"
+    )
     db.commit()
     return issued.token
 
