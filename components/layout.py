@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from components.session import sign_out_button
+from components.theme import palette_style
 from components.ui import server_button
 from portal_app import routes
 from state.base import BaseState
@@ -69,7 +70,7 @@ def viewer_area() -> rx.Component:
 
 
 def header() -> rx.Component:
-    return rx.box(
+    return rx.el.header(
         rx.container(
             rx.flex(
                 rx.link(
@@ -85,7 +86,15 @@ def header() -> rx.Component:
                     high_contrast=True,
                 ),
                 rx.hstack(
-                    *(_nav_link(label, href) for label, href in NAV_ITEMS),
+                    rx.el.nav(
+                        rx.hstack(
+                            *(_nav_link(label, href) for label, href in NAV_ITEMS),
+                            spacing="5",
+                            align="center",
+                            wrap="wrap",
+                        ),
+                        aria_label="Main",
+                    ),
                     viewer_area(),
                     spacing="5",
                     align="center",
@@ -99,7 +108,6 @@ def header() -> rx.Component:
             size="4",
             padding_y="14px",
         ),
-        as_="header",
         border_bottom=f"1px solid {rx.color('gray', 5)}",
         background_color=rx.color("gray", 1),
         # Sticky from tablet width up; on a phone the wrapped header would cover a third of the screen.
@@ -111,7 +119,7 @@ def header() -> rx.Component:
 
 
 def footer() -> rx.Component:
-    return rx.box(
+    return rx.el.footer(
         rx.container(
             rx.flex(
                 rx.text(
@@ -119,12 +127,15 @@ def footer() -> rx.Component:
                     size="1",
                     color_scheme="gray",
                 ),
-                rx.hstack(
-                    rx.link("Customer Portal module", href=routes.MODULE, size="1", color_scheme="gray"),
-                    rx.link("Workflow preview", href=routes.PREVIEW, size="1", color_scheme="gray"),
-                    rx.link("Operator area", href=routes.OPERATOR, size="1", color_scheme="gray"),
-                    spacing="4",
-                    wrap="wrap",
+                rx.el.nav(
+                    rx.hstack(
+                        rx.link("Customer Portal module", href=routes.MODULE, size="1", color_scheme="gray"),
+                        rx.link("Workflow preview", href=routes.PREVIEW, size="1", color_scheme="gray"),
+                        rx.link("Operator area", href=routes.OPERATOR, size="1", color_scheme="gray"),
+                        spacing="4",
+                        wrap="wrap",
+                    ),
+                    aria_label="Footer",
                 ),
                 justify="between",
                 align="center",
@@ -134,7 +145,6 @@ def footer() -> rx.Component:
             size="4",
             padding_y="20px",
         ),
-        as_="footer",
         border_top=f"1px solid {rx.color('gray', 5)}",
         width="100%",
         margin_top="auto",
@@ -144,8 +154,9 @@ def footer() -> rx.Component:
 def page_shell(*children: rx.Component) -> rx.Component:
     """Wrap page content in the shared header and footer."""
     return rx.flex(
+        palette_style(),
         header(),
-        rx.box(rx.container(*children, size="4", padding_y="40px"), as_="main", width="100%", flex="1"),
+        rx.el.main(rx.container(*children, size="4", padding_y="40px"), width="100%", flex="1"),
         footer(),
         direction="column",
         min_height="100vh",

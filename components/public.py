@@ -9,7 +9,7 @@ from typing import Any
 
 import reflex as rx
 
-from components.ui import server_button
+from components.ui import link_button, server_button
 from portal_app import routes
 
 # Records shown on the public pages are never real: say so wherever they appear.
@@ -203,12 +203,7 @@ def workspace_cta(*, preview_link: bool = True, **props: Any) -> rx.Component:
                     id="cta-sign-in",
                 ),
                 *(
-                    [
-                        rx.link(
-                            rx.button("Try the preview first", variant="outline", size="3"),
-                            href=routes.PREVIEW,
-                        )
-                    ]
+                    [link_button("Try the preview first", href=routes.PREVIEW, variant="outline", size="3")]
                     if preview_link
                     else []
                 ),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
+from reflex.components.react_router.dom import ReactRouterLink
 
 
 def section_card(title: str, *children: rx.Component, description: str = "", **props: Any) -> rx.Component:
@@ -43,6 +44,14 @@ def server_button(
         size=size,  # type: ignore[arg-type]
         **props,
     )
+
+
+def link_button(*content: rx.Component | str, href: str, **props: Any) -> rx.Component:
+    """A button-styled link inside the app (client-side navigation).
+
+    One ``<a>`` styled as a button: a button nested in a link would be two tab stops and invalid HTML.
+    """
+    return rx.button(ReactRouterLink.create(*content, to=href), as_child=True, **props)
 
 
 def server_link(label: str, href: Any, **props: Any) -> rx.Component:
@@ -149,3 +158,19 @@ def status_badge(status: Any) -> rx.Component:
 
 def empty_text(text: str) -> rx.Component:
     return rx.text(text, size="2", color_scheme="gray", padding_y="8px")
+
+
+def visually_hidden(text: Any) -> rx.Component:
+    """Text for screen readers only (a column header over buttons, say), laid out out of sight."""
+    return rx.el.span(
+        text,
+        position="absolute",
+        width="1px",
+        height="1px",
+        padding="0",
+        margin="-1px",
+        overflow="hidden",
+        clip="rect(0, 0, 0, 0)",
+        white_space="nowrap",
+        border="0",
+    )

@@ -19,16 +19,16 @@ h2{font-size:1rem;margin:1.5rem 0 .5rem;color:#3b4249}
 p{margin:.5rem 0}
 .muted{color:#60646c;font-size:.9rem}
 .actions{margin-top:1.5rem;display:flex;gap:.75rem;flex-wrap:wrap;align-items:center}
-a.button,button{display:inline-block;padding:.55rem 1rem;border-radius:8px;border:1px solid #0d9488;
-  background:#0d9488;color:#fff;font:inherit;text-decoration:none;cursor:pointer}
-a.secondary,button.secondary{background:#fff;color:#0d9488}
+a.button,button{display:inline-block;padding:.55rem 1rem;border-radius:8px;border:1px solid #0f766e;
+  background:#0f766e;color:#fff;font:inherit;text-decoration:none;cursor:pointer}
+a.secondary,button.secondary{background:#fff;color:#0f766e}
 ul.ids{list-style:none;padding:0;margin:0}
 ul.ids li{margin:.35rem 0}
 ul.ids button{width:100%;text-align:left;background:#fff;color:#1c2024;border-color:#dfe3e6}
-ul.ids button:hover{border-color:#0d9488}
+ul.ids button:hover{border-color:#0f766e}
 ul.ids small{color:#60646c;margin-left:.5rem}
 label{display:block;margin:.5rem 0 .2rem}
-input[type=email],input[type=text]{width:100%;padding:.5rem;border:1px solid #c1c8cd;border-radius:8px;font:inherit}
+input[type=email],input[type=text]{width:100%;padding:.5rem;border:1px solid #8b8d98;border-radius:8px;font:inherit}
 label.check{display:flex;gap:.5rem;align-items:center}
 .banner{background:#fff7ed;border:1px solid #fed7aa;border-radius:8px;padding:.5rem .75rem;font-size:.9rem}
 """

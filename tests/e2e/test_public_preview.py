@@ -15,10 +15,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from portal_app import routes
 from state.public_preview import STEPS
+from tests.e2e.a11y import expect_accessible
 from tests.e2e.conftest import APP_URL, DESKTOP, PHONE, TIMEOUT_MS, _need_browser, shot
 from tests.e2e.server import RunningApp, start
 from tests.e2e.test_flows import sign_in_typed
@@ -74,7 +75,8 @@ def test_landing_leads_into_the_module_page(offline_page: NewPage, width: str) -
     page.goto("/")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     shot(page, f"public-landing-{width}")
-    page.locator("#landing-module-link").click()
+    expect_accessible(page, f"public-landing-{width}")
+    page.get_by_role("link", name="See how the module works").click()
     page.wait_for_url(re.compile(r".*/customer-portal/?$"))
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("reviewable place")
@@ -109,6 +111,7 @@ def test_landing_leads_into_the_module_page(offline_page: NewPage, width: str) -
     expect(cta).to_have_attribute("href", re.compile(r"/auth/sign-in\?as=staff&next=%2Fapp%2Fonboarding$"))
     expect(page.locator(".record-card")).to_have_count(len(routes.RECORD_KINDS))
     shot(page, f"public-module-{width}")
+    expect_accessible(page, f"public-module-{width}")
     assert page.errors == []  # type: ignore[attr-defined]
 
 
@@ -127,8 +130,9 @@ def test_each_connected_record_page_links_into_the_preview(offline_page: NewPage
     expect(page.locator("#record-example")).to_contain_text(record.rows[0][0])
     expect(page.get_by_text("Example data").first).to_be_visible()
     shot(page, f"public-record-{kind}-1280")
+    expect_accessible(page, f"public-record-{kind}-1280")
 
-    page.locator("#record-preview-link").click()
+    page.get_by_role("link", name=record.preview_label).click()
     page.wait_for_url(re.compile(rf".*/preview\?step={record.preview_step}$"))
     index = next(i for i, step in enumerate(STEPS) if step.key == record.preview_step)
     expect(page.locator("#preview-step-title")).to_have_text(STEPS[index].title)
@@ -139,6 +143,7 @@ def test_record_page_on_a_phone(offline_page: NewPage) -> None:
     page.goto(routes.record_route("invoices"))
     expect(page.locator("#record-example")).to_contain_text("INV-2217")
     shot(page, "public-record-invoices-390")
+    expect_accessible(page, "public-record-invoices-390")
 
 
 def test_sitemap_and_robots_from_the_running_app(offline_page: NewPage, offline_app: RunningApp) -> None:
@@ -162,8 +167,18 @@ def _expect_step(page: Page, index: int) -> None:
     expect(page.locator("#preview-step-label")).to_have_text(f"Step {index + 1} of {len(STEPS)}")
 
 
+def _button(page: Page, name: str) -> Locator:
+    return page.get_by_role("button", name=name, exact=True)
+
+
+def _step_button(page: Page, index: int) -> Locator:
+    """A step in the walkthrough's step list (its name is the step's number and title)."""
+    steps = page.get_by_role("navigation", name="Walkthrough steps")
+    return steps.get_by_role("button", name=re.compile(re.escape(STEPS[index].title)))
+
+
 def _next(page: Page, index: int) -> None:
-    page.locator("#preview-next").click()
+    _button(page, "Next").click()
     _expect_step(page, index)
 
 
@@ -173,27 +188,29 @@ def walk(page: Page, decision: str, width: str, *, every_step: bool) -> None:
     def snap(name: str, always: bool = False) -> None:
         if every_step or always:
             shot(page, f"preview-{decision}-{name}-{width}")
+            expect_accessible(page, f"preview-{decision}-{name}-{width}")
 
     page.goto(routes.PREVIEW)
     _expect_step(page, 0)
     expect(page.get_by_text("Example data").first).to_be_visible()
-    expect(page.locator("#preview-next")).to_be_disabled()
-    expect(page.locator("#preview-back")).to_be_disabled()
-    expect(page.locator('.preview-step-item[data-step="review"]')).to_be_disabled()
+    expect(_button(page, "Next")).to_be_disabled()
+    expect(_button(page, "Back")).to_be_disabled()
+    expect(_step_button(page, 4)).to_be_disabled()
 
     # 1. Staff share the estimate; it appears on the contact's side.
     expect(page.locator("#contact-home")).not_to_contain_text("EST-1042")
-    page.locator("#share-estimate").click()
+    _button(page, "Share with Acme Logistics").click()
     expect(page.locator("#contact-view")).to_contain_text("New: estimate EST-1042")
     expect(page.locator("#contact-home")).to_contain_text("Awaiting your approval")
     snap("1-share")
     _next(page, 1)
 
     # 2. The contact approves with a typed signature (an empty one is refused).
-    page.locator("#approve-estimate").click()
+    snap("2-sign")
+    _button(page, "Approve").click()
     expect(page.locator("#preview-notice")).to_contain_text("full name")
-    page.locator("#signature-input").fill("Dana Reyes")
-    page.locator("#approve-estimate").click()
+    page.get_by_label("Type your full name to sign").fill("Dana Reyes")
+    _button(page, "Approve").click()
     expect(page.locator("#staff-view")).to_contain_text("Approved by Dana Reyes")
     expect(page.locator("#contact-view")).to_contain_text("You approved EST-1042")
     expect(page.locator("#preview-notice")).to_have_count(0)
@@ -205,14 +222,14 @@ def walk(page: Page, decision: str, width: str, *, every_step: bool) -> None:
     expect(tasks).to_contain_text("Confirm start date for EST-1042")
     expect(tasks).to_contain_text("Luis Ortega")
     expect(page.locator("#contact-home")).to_contain_text("Scheduled for 18 Mar")
-    page.locator("#complete-task").click()
+    _button(page, "Mark task done").click()
     expect(page.locator("#staff-view")).to_contain_text("Task done")
     snap("3-task")
     _next(page, 3)
 
     # 4. The contact uploads payment proof: quarantined, the invoice untouched.
-    expect(page.locator("#preview-next")).to_be_disabled()
-    page.locator("#upload-proof").click()
+    expect(_button(page, "Next")).to_be_disabled()
+    _button(page, "Upload payment proof").click()
     expect(page.locator("#intake-queue")).to_contain_text("Quarantined")
     expect(page.locator("#staff-invoice-balance")).to_have_text("$3,200.00")
     expect(page.locator("#contact-view")).to_contain_text("Received")
@@ -220,19 +237,22 @@ def walk(page: Page, decision: str, width: str, *, every_step: bool) -> None:
     _next(page, 4)
 
     # 5. The finance reviewer decides.
-    expect(page.locator("#preview-next")).to_be_disabled()
+    expect(_button(page, "Next")).to_be_disabled()
+    snap("5-decide")
     if decision == "accept":
-        page.locator("#accept-proof").click()
+        _button(page, "Accept and record the payment").click()
         expect(page.locator("#review-result")).to_contain_text("payment of $3,200.00 was recorded")
         expect(page.locator("#staff-invoice-balance")).to_have_text("$0.00")
         expect(page.locator("#contact-invoice-balance")).to_have_text("$0.00")
         expect(page.locator("#contact-statement-balance")).to_have_text("$1,150.00")
         expect(page.locator("#contact-result")).to_contain_text("Payment received")
     else:
-        page.locator("#reject-proof").click()
+        _button(page, "Reject").click()
         expect(page.locator("#preview-notice")).to_contain_text("reason")
-        page.locator("#reject-reason").fill("The receipt shows a different amount")
-        page.locator("#reject-proof").click()
+        page.get_by_label("Or reject it with a reason the contact will see").fill(
+            "The receipt shows a different amount"
+        )
+        _button(page, "Reject").click()
         expect(page.locator("#review-result")).to_contain_text("The receipt shows a different amount")
         expect(page.locator("#staff-invoice-balance")).to_have_text("$3,200.00")
         expect(page.locator("#contact-invoice-balance")).to_have_text("$3,200.00")
@@ -246,13 +266,13 @@ def walk(page: Page, decision: str, width: str, *, every_step: bool) -> None:
     trail = page.locator("#audit-trail")
     expect(trail).to_contain_text("accepted PP-0031" if decision == "accept" else "rejected PP-0031")
     expect(trail).to_contain_text("signed “Dana Reyes”")
-    expect(page.locator("#preview-next")).to_be_disabled()
+    expect(_button(page, "Next")).to_be_disabled()
     snap("6-audit", always=True)
 
     # Back, and the step list, revisit earlier steps without undoing anything.
-    page.locator("#preview-back").click()
+    _button(page, "Back").click()
     _expect_step(page, 4)
-    page.locator('.preview-step-item[data-step="share"]').click()
+    _step_button(page, 0).click()
     _expect_step(page, 0)
     expect(page.locator("#contact-home")).to_contain_text("Approved by you")
     expect(page.locator(".audit-line")).to_have_count(8)
@@ -263,7 +283,7 @@ def test_preview_walks_both_paths(offline_page: NewPage, width: str) -> None:
     page = offline_page(WIDTHS[width])
     walk(page, "accept", width, every_step=True)
 
-    page.locator("#preview-reset").click()
+    _button(page, "Reset").click()
     _expect_step(page, 0)
     expect(page.locator(".audit-line")).to_have_count(0)
     expect(page.locator("#contact-home")).not_to_contain_text("EST-1042")
@@ -292,5 +312,5 @@ def test_call_to_action_leads_to_workspace_onboarding(new_page: NewPage) -> None
     page.locator("#cta-sign-in").click()
     sign_in_typed(page, "founder@publicco.example", "Pat Founder")
     page.wait_for_url(re.compile(r".*/app/onboarding/?$"))
-    expect(page.locator("#company-name")).to_be_visible()
+    expect(page.get_by_label("Company name")).to_be_visible()
     assert not APP_URL.match(page.url)

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import reflex as rx
 
+from components.form import field_label
 from components.layout import page_shell
-from components.ui import gate_panel, loading_panel, section_card, server_button, status_badge
+from components.ui import (
+    gate_panel,
+    loading_panel,
+    section_card,
+    server_button,
+    status_badge,
+    visually_hidden,
+)
 from state.operator import OperatorState, WorkspaceRow
 
 S = OperatorState
@@ -50,6 +58,7 @@ def _row(w: WorkspaceRow) -> rx.Component:
                     variant="soft",
                     color_scheme="green",
                     on_click=S.open_dialog(w.id, False),
+                    aria_label="Reinstate " + w.name,
                 ),
                 rx.button(
                     "Suspend",
@@ -57,6 +66,7 @@ def _row(w: WorkspaceRow) -> rx.Component:
                     variant="soft",
                     color_scheme="red",
                     on_click=S.open_dialog(w.id, True),
+                    aria_label="Suspend " + w.name,
                 ),
             ),
             text_align="right",
@@ -80,7 +90,7 @@ def _dialog() -> rx.Component:
             ),
             rx.form(
                 rx.vstack(
-                    rx.text("Reason (required)", size="2", weight="medium", as_="label"),
+                    field_label("Reason", html_for="status-reason", required=True),
                     rx.text_area(
                         value=S.reason,
                         on_change=S.set_reason,
@@ -123,7 +133,7 @@ def _table() -> rx.Component:
                 rx.table.header(
                     rx.table.row(
                         *(
-                            rx.table.column_header_cell(label, text_align=align)
+                            rx.table.column_header_cell(label or visually_hidden("Actions"), text_align=align)
                             for label, align in (
                                 ("Name", "left"),
                                 ("Slug", "left"),

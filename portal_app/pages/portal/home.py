@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from components.form import field_label
 from components.layout import page_shell
 from components.ui import loading_panel, section_card
 from state.portal import AreaRow, PortalHomeState
@@ -53,8 +54,9 @@ def _area(area: AreaRow) -> rx.Component:
             spacing="3",
             align="start",
         ),
+        # Areas that are not shared look quieter through their grey icon and badge, not by fading the card:
+        # faded text would fall under the readable contrast minimum.
         class_name="portal-area",
-        opacity=rx.cond(area.allowed, "1", "0.7"),
     )
 
 
@@ -62,7 +64,7 @@ def _account_picker() -> rx.Component:
     return rx.cond(
         S.has_several_accounts,
         rx.vstack(
-            rx.text("Viewing account", size="1", color_scheme="gray"),
+            field_label("Viewing account", html_for="account-switcher", size="1"),
             rx.select.root(
                 rx.select.trigger(min_width="220px", id="account-switcher"),
                 rx.select.content(

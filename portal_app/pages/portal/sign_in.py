@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from components.form import field_label
 from components.layout import page_shell
 from components.ui import server_button, server_link
 from portal_app import routes
@@ -18,9 +19,11 @@ DESCRIPTION = "Customer contacts sign in with a one-time link sent by email, or 
 def _request_form() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.text("Email address", size="2", weight="medium", as_="label"),
+            field_label("Email address", html_for="magic-email"),
             rx.input(
                 type="email",
+                name="email",
+                auto_complete="email",
                 placeholder="you@company.com",
                 value=S.email,
                 on_change=S.set_email,

@@ -6,6 +6,7 @@ import reflex as rx
 
 from components.layout import page_shell
 from components.public import example_badge, workspace_cta
+from components.ui import link_button
 from portal_app import routes
 
 TITLE = "Customer Portal — share exactly what each customer needs"
@@ -143,16 +144,19 @@ def landing() -> rx.Component:
                     color_scheme="gray",
                 ),
                 rx.hstack(
-                    rx.link(
-                        rx.button("See how the module works", rx.icon("arrow-right", size=16), size="3"),
+                    link_button(
+                        "See how the module works",
+                        rx.icon("arrow-right", size=16),
                         href=routes.MODULE,
+                        size="3",
                         id="landing-module-link",
                     ),
-                    rx.link(
-                        rx.button(
-                            rx.icon("play", size=16), "Try the workflow preview", size="3", variant="outline"
-                        ),
+                    link_button(
+                        rx.icon("play", size=16),
+                        "Try the workflow preview",
                         href=routes.PREVIEW,
+                        size="3",
+                        variant="outline",
                     ),
                     spacing="3",
                     wrap="wrap",

@@ -6,7 +6,7 @@ import reflex as rx
 
 from components.layout import page_shell
 from components.public import card_grid, icon_card, icon_tile, numbered, section, workspace_cta
-from components.ui import server_button
+from components.ui import link_button, server_button
 from portal_app import routes
 from portal_app.pages.public.content import RECORDS
 
@@ -284,9 +284,7 @@ def _hero() -> rx.Component:
             max_width="760px",
         ),
         rx.flex(
-            rx.link(
-                rx.button(rx.icon("play", size=16), "Try the workflow preview", size="3"), href=routes.PREVIEW
-            ),
+            link_button(rx.icon("play", size=16), "Try the workflow preview", href=routes.PREVIEW, size="3"),
             server_button(
                 "Sign in with Google",
                 routes.sign_in_url("staff", routes.ONBOARDING),

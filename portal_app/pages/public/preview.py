@@ -10,6 +10,7 @@ from typing import Any
 
 import reflex as rx
 
+from components.form import field_label
 from components.layout import page_shell
 from components.public import example_badge, workspace_cta
 from portal_app import routes
@@ -329,11 +330,10 @@ def _review_controls() -> rx.Component:
         rx.separator(size="4"),
         rx.form(
             rx.vstack(
-                rx.text(
+                field_label(
                     "Or reject it with a reason the contact will see:",
-                    size="2",
-                    as_="label",
                     html_for="reject-reason",
+                    weight="regular",
                 ),
                 rx.input(
                     name="reason",
@@ -473,7 +473,7 @@ def _contact_approve() -> rx.Component:
             S.estimate_status == "shared",
             rx.form(
                 rx.vstack(
-                    rx.text("Type your full name to sign", size="2", as_="label", html_for="signature-input"),
+                    field_label("Type your full name to sign", html_for="signature-input", weight="regular"),
                     rx.input(
                         name="signature",
                         placeholder=data.CONTACT,

@@ -8,6 +8,7 @@ import reflex as rx
 
 from components.layout import page_shell
 from components.public import example_badge, example_table, icon_tile, workspace_cta
+from components.ui import link_button
 from portal_app import routes
 from portal_app.pages.public.content import RECORDS, RECORDS_BY_KIND, RecordKind
 
@@ -83,19 +84,17 @@ def _record_page(record: RecordKind) -> rx.Component:
                     width="100%",
                 ),
                 example_table(record.columns, record.rows, id="record-example"),
-                rx.link(
-                    rx.button(
-                        rx.icon("play", size=16, flex_shrink="0"),
-                        record.preview_label,
-                        size="3",
-                        # Long labels wrap on a phone instead of overflowing the button.
-                        white_space="normal",
-                        height="auto",
-                        min_height="var(--space-7)",
-                        padding_y="8px",
-                        text_align="left",
-                    ),
+                link_button(
+                    rx.icon("play", size=16, flex_shrink="0"),
+                    record.preview_label,
                     href=routes.preview_url(record.preview_step),
+                    size="3",
+                    # Long labels wrap on a phone instead of overflowing the button.
+                    white_space="normal",
+                    height="auto",
+                    min_height="var(--space-7)",
+                    padding_y="8px",
+                    text_align="left",
                     id="record-preview-link",
                 ),
                 spacing="4",

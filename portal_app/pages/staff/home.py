@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import reflex as rx
 
+from components.form import field, field_label, hint_id
 from components.layout import page_shell
 from components.ui import (
     confirm_button,
     empty_text,
     flag_badge,
     gate_panel,
+    link_button,
     loading_panel,
     section_card,
     server_button,
     status_badge,
+    visually_hidden,
 )
 from portal_app import routes
 from state.staff import AccountRow, ContactRow, InvitationRow, MemberRow, StaffDashboardState
@@ -47,7 +50,7 @@ def _no_workspace() -> rx.Component:
             "You are signed in, but not a member of an active workspace. Create one for your company, or open the "
             "invitation link a colleague sent you."
         ),
-        actions=rx.link(rx.button("Create a workspace", size="3"), href=routes.ONBOARDING),
+        actions=link_button("Create a workspace", href=routes.ONBOARDING, size="3"),
     )
 
 
@@ -75,7 +78,7 @@ def _workspace_header() -> rx.Component:
             rx.cond(
                 S.has_several_workspaces,
                 rx.vstack(
-                    rx.text("Switch workspace", size="1", color_scheme="gray"),
+                    field_label("Switch workspace", html_for="workspace-switcher", size="1"),
                     rx.select.root(
                         rx.select.trigger(min_width="220px", id="workspace-switcher"),
                         rx.select.content(
@@ -110,7 +113,7 @@ def _role_cell(m: MemberRow) -> rx.Component:
     return rx.cond(
         m.manageable,
         rx.select.root(
-            rx.select.trigger(variant="soft", aria_label="Role"),
+            rx.select.trigger(variant="soft", aria_label="Role of " + m.name),
             rx.select.content(
                 rx.foreach(S.grantable_roles, lambda r: rx.select.item(r.label, value=r.value)),
             ),
@@ -148,6 +151,7 @@ def _member_row(m: MemberRow) -> rx.Component:
                     confirm_label="Remove member",
                     on_confirm=S.remove_member(m.id),
                     icon="user-minus",
+                    aria_label="Remove " + m.name,
                 ),
             ),
             text_align="right",
@@ -172,6 +176,7 @@ def _invitation_row(i: InvitationRow) -> rx.Component:
                     confirm_label="Revoke invitation",
                     on_confirm=S.revoke_invitation(i.id),
                     color_scheme="amber",
+                    aria_label="Revoke the invitation for " + i.email,
                 ),
             ),
             text_align="right",
@@ -184,29 +189,41 @@ def _invitation_row(i: InvitationRow) -> rx.Component:
 def _invite_form() -> rx.Component:
     return rx.form(
         rx.flex(
-            rx.input(
-                placeholder="colleague@company.com",
-                type="email",
-                value=S.invite_email,
-                on_change=S.set_invite_email,
-                name="invite_email",
-                id="invite-email",
+            field(
+                "Email address",
+                rx.input(
+                    placeholder="colleague@company.com",
+                    type="email",
+                    value=S.invite_email,
+                    on_change=S.set_invite_email,
+                    name="invite_email",
+                    id="invite-email",
+                    auto_complete="off",
+                    size="2",
+                ),
+                control_id="invite-email",
                 flex="1",
                 min_width="200px",
-                size="2",
+                width="auto",
             ),
-            rx.select.root(
-                rx.select.trigger(min_width="170px", id="invite-role", aria_label="Role for the invitation"),
-                rx.select.content(
-                    rx.foreach(S.grantable_roles, lambda r: rx.select.item(r.label, value=r.value)),
+            field(
+                "Role",
+                rx.select.root(
+                    rx.select.trigger(min_width="170px", id="invite-role"),
+                    rx.select.content(
+                        rx.foreach(S.grantable_roles, lambda r: rx.select.item(r.label, value=r.value)),
+                    ),
+                    value=S.invite_role,
+                    on_change=S.set_invite_role,
+                    size="2",
                 ),
-                value=S.invite_role,
-                on_change=S.set_invite_role,
-                size="2",
+                control_id="invite-role",
+                width="auto",
             ),
             rx.button(rx.icon("send", size=14), "Invite", type="submit", size="2", id="invite-submit"),
             gap="8px",
             wrap="wrap",
+            align="end",
             width="100%",
         ),
         on_submit=lambda _: S.invite_member(),
@@ -222,7 +239,7 @@ def _members_panel() -> rx.Component:
                 rx.table.row(
                     rx.table.column_header_cell("Member"),
                     rx.table.column_header_cell("Role"),
-                    rx.table.column_header_cell(""),
+                    rx.table.column_header_cell(visually_hidden("Actions")),
                 )
             ),
             rx.table.body(rx.foreach(S.members, _member_row)),
@@ -255,7 +272,7 @@ def _members_panel() -> rx.Component:
             S.can_manage_members,
             rx.vstack(
                 rx.separator(size="4"),
-                rx.text("Invite a member", size="2", weight="bold"),
+                rx.heading("Invite a member", size="2", as_="h3"),
                 _invite_form(),
                 rx.text(
                     "Seats used: ",
@@ -287,14 +304,22 @@ def _module_panel() -> rx.Component:
                 disabled=~S.can_manage_workspace,
                 id="portal-toggle",
                 size="3",
+                aria_describedby=hint_id("portal-toggle"),
             ),
-            rx.text(
-                rx.cond(
-                    S.portal_enabled,
-                    "On: invited contacts can sign in to the portal.",
-                    "Off: the portal is closed for every contact.",
+            rx.vstack(
+                field_label("Portal open to contacts", html_for="portal-toggle"),
+                rx.text(
+                    rx.cond(
+                        S.portal_enabled,
+                        "On: invited contacts can sign in to the portal.",
+                        "Off: the portal is closed for every contact.",
+                    ),
+                    size="2",
+                    color_scheme="gray",
+                    id=hint_id("portal-toggle"),
                 ),
-                size="2",
+                spacing="0",
+                align="start",
             ),
             spacing="3",
             align="center",
@@ -313,18 +338,23 @@ def _module_panel() -> rx.Component:
 
 def _account_item(a: AccountRow) -> rx.Component:
     selected = S.selected_account_id == a.id
-    return rx.box(
-        rx.text(a.name, size="2", weight="medium", as_="div"),
-        rx.text(a.code, size="1", color_scheme="gray", as_="div"),
+    return rx.el.button(
+        rx.text(a.name, size="2", weight="medium", as_="span", display="block"),
+        rx.text(a.code, size="1", color_scheme="gray", as_="span", display="block"),
+        type="button",
         on_click=S.select_account(a.id),
-        role="button",
-        tab_index=0,
+        aria_pressed=rx.cond(selected, "true", "false"),
         cursor="pointer",
         width="100%",
         padding="8px 12px",
+        border="none",
         border_radius="8px",
+        text_align="left",
+        font="inherit",
+        color="inherit",
         background_color=rx.cond(selected, rx.color("accent", 4), "transparent"),
         _hover={"background_color": rx.cond(selected, rx.color("accent", 4), rx.color("gray", 3))},
+        _focus_visible={"outline": f"2px solid {rx.color('accent', 8)}", "outline_offset": "1px"},
         class_name="account-item",
     )
 
@@ -361,6 +391,7 @@ def _contact_row(c: ContactRow) -> rx.Component:
                             size="1",
                             variant="soft",
                             on_click=S.reactivate_contact(c.id),
+                            aria_label="Reactivate " + c.name,
                         ),
                         rx.fragment(
                             rx.cond(
@@ -372,6 +403,7 @@ def _contact_row(c: ContactRow) -> rx.Component:
                                     variant="soft",
                                     on_click=S.invite_contact(c.id),
                                     class_name="invite-contact",
+                                    aria_label="Invite to portal: " + c.name,
                                 ),
                             ),
                             confirm_button(
@@ -380,6 +412,7 @@ def _contact_row(c: ContactRow) -> rx.Component:
                                 description="Their portal sessions, invitations and sign-in links end at once.",
                                 confirm_label="Deactivate",
                                 on_confirm=S.deactivate_contact(c.id),
+                                aria_label="Deactivate " + c.name,
                             ),
                         ),
                     ),
@@ -406,7 +439,7 @@ def _contacts_list() -> rx.Component:
                     color_scheme="gray",
                     size="1",
                     on_click=S.close_account,
-                    aria_label="Close account",
+                    aria_label="Close " + S.selected_account_name,
                 ),
                 justify="between",
                 align="center",
@@ -420,7 +453,7 @@ def _contacts_list() -> rx.Component:
                             rx.table.column_header_cell("Contact"),
                             rx.table.column_header_cell("Status"),
                             rx.table.column_header_cell("May see"),
-                            rx.table.column_header_cell(""),
+                            rx.table.column_header_cell(visually_hidden("Actions")),
                         )
                     ),
                     rx.table.body(rx.foreach(S.contacts, _contact_row)),

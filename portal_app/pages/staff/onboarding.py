@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from components.form import field, field_label, hint_id
 from components.layout import page_shell
 from components.ui import gate_panel, loading_panel, server_button
 from state.onboarding import OnboardingState
@@ -12,17 +13,6 @@ S = OnboardingState
 
 TITLE = "Create your workspace — Customer Portal"
 DESCRIPTION = "Set up your company's workspace: its name, web address and whether the Customer Portal is on."
-
-
-def _field(label: str, control: rx.Component, hint: rx.Component | str = "") -> rx.Component:
-    return rx.vstack(
-        rx.text(label, size="2", weight="medium", as_="label"),
-        control,
-        rx.text(hint, size="1", color_scheme="gray") if hint else rx.fragment(),
-        spacing="1",
-        align="stretch",
-        width="100%",
-    )
 
 
 def _form() -> rx.Component:
@@ -40,7 +30,7 @@ def _form() -> rx.Component:
                         spacing="1",
                         align="start",
                     ),
-                    _field(
+                    field(
                         "Company name",
                         rx.input(
                             value=S.company_name,
@@ -49,9 +39,12 @@ def _form() -> rx.Component:
                             id="company-name",
                             size="3",
                             max_length=120,
+                            auto_complete="organization",
                         ),
+                        control_id="company-name",
+                        required=True,
                     ),
-                    _field(
+                    field(
                         "Web address",
                         rx.input(
                             rx.input.slot(rx.text("portal/", size="2", color_scheme="gray")),
@@ -61,8 +54,12 @@ def _form() -> rx.Component:
                             id="workspace-slug",
                             size="3",
                             max_length=63,
+                            auto_complete="off",
+                            aria_describedby=hint_id("workspace-slug"),
                         ),
-                        "Lowercase letters, digits and single hyphens; suggested from the name.",
+                        control_id="workspace-slug",
+                        hint="Lowercase letters, digits and single hyphens; suggested from the name.",
+                        required=True,
                     ),
                     rx.hstack(
                         rx.switch(
@@ -70,14 +67,16 @@ def _form() -> rx.Component:
                             on_change=S.set_portal_enabled,
                             id="portal-module",
                             size="2",
+                            aria_describedby=hint_id("portal-module"),
                         ),
                         rx.vstack(
-                            rx.text("Customer Portal module", size="2", weight="medium"),
+                            field_label("Customer Portal module", html_for="portal-module"),
                             rx.text(
                                 "Contacts you invite can sign in and see what you share with their account. "
                                 "You can change this later.",
                                 size="1",
                                 color_scheme="gray",
+                                id=hint_id("portal-module"),
                             ),
                             spacing="0",
                             align="start",
