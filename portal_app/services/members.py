@@ -311,6 +311,15 @@ def revoke_invitation(session: Session, actor: Actor, invitation_id: int) -> Mem
         raise Conflict("Only a pending invitation can be revoked.")
     if not can_grant(staff.role, inv.role):
         raise _ceiling("You cannot revoke an invitation for a role above your own.", staff)
+    _mark_revoked(session, staff, inv)
+    session.commit()
+    return MemberInvitationRead.model_validate(inv)
+
+
+def _mark_revoked(
+    session: Session, staff: StaffActor, inv: MemberInvitation, data: dict[str, object] | None = None
+) -> None:
+    """Revoke one pending invitation and audit it; the caller holds the lock and commits."""
     inv.status = InvitationStatus.REVOKED
     inv.decided_at = utcnow()
     session.add(inv)
@@ -321,9 +330,8 @@ def revoke_invitation(session: Session, actor: Actor, invitation_id: int) -> Mem
         action="member.invitation_revoked",
         target_type="member_invitation",
         target_id=inv.id,
+        data=data,
     )
-    session.commit()
-    return MemberInvitationRead.model_validate(inv)
 
 
 def _owner_count(session: Session, workspace_id: int) -> int:
@@ -372,17 +380,11 @@ def _revoke_issued_by(
             and can_grant(new_role, inv.role)
         ):
             continue
-        inv.status = InvitationStatus.REVOKED
-        inv.decided_at = now
-        session.add(inv)
-        audit.append_event(
+        _mark_revoked(
             session,
-            workspace_id=staff.workspace_id,
-            actor=staff,
-            action="member.invitation_revoked",
-            target_type="member_invitation",
-            target_id=inv.id,
-            data={"reason": reason, "role": inv.role.value, "invited_by_user_id": member.user_id},
+            staff,
+            inv,
+            {"reason": reason, "role": inv.role.value, "invited_by_user_id": member.user_id},
         )
     if new_role is not None and role_has(new_role, Permission.CONTACTS_MANAGE):
         return
