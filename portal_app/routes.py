@@ -13,6 +13,33 @@ OPERATOR = "/operator"
 ONBOARDING = "/app/onboarding"
 PORTAL_SIGN_IN = "/portal/sign-in"
 
+# -- Record pages. Their URLs are part of the product: people bookmark and share them. A dynamic segment ``[id]`` is
+# read by the page's state from the route and treated as untrusted (state/mixins.py DetailMixin).
+
+STAFF_TASKS = "/app/tasks"
+STAFF_ACCOUNTS = "/app/accounts"
+STAFF_ESTIMATES = "/app/estimates"
+STAFF_APPROVALS = "/app/approvals"
+STAFF_SETTINGS = "/app/settings"
+PORTAL_ESTIMATES = "/portal/estimates"
+PORTAL_APPROVALS = "/portal/approvals"
+
+NEW = "new"
+ID_SEGMENT = "[id]"
+
+
+def record_pattern(base: str, *rest: str) -> str:
+    """The route pattern of a record page under ``base``: ``/app/estimates/[id]`` (plus ``rest``)."""
+    return "/".join((base, ID_SEGMENT, *rest))
+
+
+def record_url(base: str, record_id: int, *rest: str) -> str:
+    """A record page's URL: ``record_url(STAFF_ESTIMATES, 7)`` is ``/app/estimates/7``."""
+    if isinstance(record_id, bool) or not isinstance(record_id, int) or record_id <= 0:
+        raise ValueError(f"record ids are positive integers: {record_id!r}")
+    return "/".join((base, str(record_id), *rest))
+
+
 # Served by the backend (Starlette routes in portal_app/api/), not by the Reflex frontend: in dev they live on the
 # backend's own port, so links to them are built with backend_url().
 SIGN_IN = "/auth/sign-in"

@@ -133,3 +133,17 @@ class BaseState(rx.State):
         if isinstance(exc, NotFound):
             return [rx.toast.error(exc.message), reload]
         return rx.toast.error(exc.message)
+
+
+def parse_id(value: Any) -> int | None:
+    """A browser-supplied id (argument, form value or route parameter) as a positive int, or None.
+
+    It is only a handle: the services re-check scope and answer ``NotFound`` for anything not the actor's.
+    """
+    if isinstance(value, bool):
+        return None
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
