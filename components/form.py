@@ -1,8 +1,19 @@
-"""Form pieces: a visible label tied to its control, and a labelled field with help text under it.
+"""Form pieces: a visible label tied to its control, a labelled field with help text and error under it, and a
+submit button that says the action.
 
 A label is a real ``<label for=…>`` bound to the control's ``id``: screen readers announce it, clicking it focuses
 the control, and tests find the control by it (``page.get_by_label("Company name")``). Radix inputs, text areas,
 select triggers and switches all render a labelable element that carries the ``id`` given to them.
+
+A field with a validation error::
+
+    field(
+        "Quantity",
+        rx.input(name="quantity", default_value=S.quantity, **control_props("quantity", S.errors["quantity"], True)),
+        control_id="quantity",
+        hint="Up to 1,000,000.",
+        error=S.errors["quantity"],
+    )
 """
 
 from __future__ import annotations
@@ -10,11 +21,60 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
+from reflex.vars.base import Var
 
 
 def hint_id(control_id: str) -> str:
     """The id of a field's help text; give it to the control as ``aria_describedby``."""
     return f"{control_id}-hint"
+
+
+def error_id(control_id: str) -> str:
+    """The id of a field's error message; ``control_props`` points the control's ``aria-describedby`` at it."""
+    return f"{control_id}-error"
+
+
+def control_props(control_id: str, error: Var[Any] | str = "", has_hint: bool = False) -> dict[str, Any]:
+    """``id``, ``aria_invalid`` and ``aria_describedby`` for a control: spread them into it (``**control_props(…)``).
+
+    ``error`` is the field's message (a Var, possibly missing or empty, or a string): while it is non-empty the
+    control is marked invalid and described by the message as well as by its hint.
+    """
+    described = [hint_id(control_id)] if has_hint else []
+    with_error = " ".join([*described, error_id(control_id)])
+    without_error = " ".join(described) or None
+    if isinstance(error, Var):
+        return {
+            "id": control_id,
+            "aria_invalid": rx.cond(error, "true", "false"),
+            "aria_describedby": rx.cond(error, with_error, without_error),
+        }
+    props: dict[str, Any] = {"id": control_id, "aria_invalid": "true" if error else "false"}
+    describedby = with_error if error else without_error
+    if describedby:
+        props["aria_describedby"] = describedby
+    return props
+
+
+def field_error(error: Var[Any] | str, *, control_id: str) -> rx.Component:
+    """The message under a control, announced when it appears; nothing while ``error`` is empty."""
+
+    def message(text: Any) -> rx.Component:
+        return rx.text(
+            rx.icon("circle-alert", size=14, aria_hidden="true", flex_shrink="0", margin_top="2px"),
+            rx.el.span(text),
+            size="1",
+            color_scheme="red",
+            role="alert",
+            id=error_id(control_id),
+            display="flex",
+            gap="4px",
+            align_items="start",
+        )
+
+    if isinstance(error, Var):
+        return rx.cond(error, message(error))
+    return message(error) if error else rx.fragment()
 
 
 def field_label(text: Any, *, html_for: str, required: bool = False, **props: Any) -> rx.Component:
@@ -39,19 +99,40 @@ def field(
     control_id: str,
     hint: Any = "",
     required: bool = False,
+    error: Var[Any] | str = "",
     **props: Any,
 ) -> rx.Component:
-    """Label above the control, help text under it (the control gets ``id=control_id`` from the caller).
+    """Label above the control, help text and then the error message under it.
 
-    When there is a hint, pass ``aria_describedby=hint_id(control_id)`` to the control so it is read with it.
+    The control gets ``id=control_id`` from the caller; give it ``**control_props(control_id, error, has_hint)``
+    (or at least ``aria_describedby=hint_id(control_id)`` when there is a hint) so it is read with both.
     """
     children: list[rx.Component] = [field_label(label, html_for=control_id, required=required), control]
     if hint:
         children.append(rx.text(hint, size="1", color_scheme="gray", id=hint_id(control_id)))
+    if isinstance(error, Var) or error:
+        children.append(field_error(error, control_id=control_id))
     return rx.vstack(
         *children,
         spacing="1",
         align="stretch",
         width=props.pop("width", "100%"),
+        **props,
+    )
+
+
+def submit_button(label: Any, *, loading: Var[bool] | bool = False, **props: Any) -> rx.Component:
+    """The form's submit button: its label says the action ("Share with Contoso Retail"); disabled while
+    ``loading`` (and whenever ``disabled`` is) so a second click cannot send the form twice."""
+    disabled: Any = loading
+    if "disabled" in props:
+        other = props.pop("disabled")
+        disabled = Var.create(loading).bool() | Var.create(other).bool()
+    return rx.button(
+        label,
+        type="submit",
+        loading=loading,
+        disabled=disabled,
+        size=props.pop("size", "3"),
         **props,
     )

@@ -9,8 +9,10 @@ from typing import Any
 
 import reflex as rx
 
+from components.badges import status_badge
 from components.ui import link_button, server_button
 from portal_app import routes
+from portal_app.statuses import example_status_color
 
 # Records shown on the public pages are never real: say so wherever they appear.
 EXAMPLE_LABEL = "Example data"
@@ -102,34 +104,11 @@ def numbered(number: int, title: str, body: str) -> rx.Component:
     )
 
 
-_STATUS_COLORS = (
-    ("paid", "green"),
-    ("accepted", "green"),
-    ("approved", "green"),
-    ("delivered", "green"),
-    ("done", "green"),
-    ("review", "blue"),
-    ("scheduled", "blue"),
-    ("current", "blue"),
-    ("overdue", "red"),
-    ("rejected", "red"),
-    ("changes", "amber"),
-    ("awaiting", "amber"),
-    ("requested", "amber"),
-    ("open", "amber"),
-)
-
-
-def status_color(status: str) -> str:
-    lowered = status.lower()
-    return next((color for word, color in _STATUS_COLORS if word in lowered), "gray")
-
-
 def example_table(columns: tuple[str, ...], rows: tuple[tuple[str, ...], ...], **props: Any) -> rx.Component:
     """A small table of example rows (the last column is a status badge); a list of cards on a phone."""
 
     def status(text: str) -> rx.Component:
-        return rx.badge(text, color_scheme=status_color(text), variant="soft", white_space="nowrap")  # type: ignore[arg-type]
+        return status_badge(text, example_status_color(text))
 
     table = rx.table.root(
         rx.table.header(

@@ -1,6 +1,8 @@
-"""Small reusable pieces: section cards, gates, buttons that leave the single-page app, confirmations, badges.
+"""Small reusable pieces: section cards, gates, buttons that leave the single-page app, flag badges.
 
-No database and no services here: everything arrives as arguments (plain values or state vars).
+No database and no services here: everything arrives as arguments (plain values or state vars). Status badges
+live in ``components.badges``, the confirm dialog in ``components.dialog`` (``confirm_button`` is re-exported
+here under its former name).
 """
 
 from __future__ import annotations
@@ -9,6 +11,21 @@ from typing import Any
 
 import reflex as rx
 from reflex.components.react_router.dom import ReactRouterLink
+
+from components.dialog import confirm_button
+
+__all__ = [
+    "confirm_button",
+    "empty_text",
+    "flag_badge",
+    "gate_panel",
+    "link_button",
+    "loading_panel",
+    "section_card",
+    "server_button",
+    "server_link",
+    "visually_hidden",
+]
 
 
 def section_card(title: str, *children: rx.Component, description: str = "", **props: Any) -> rx.Component:
@@ -92,67 +109,12 @@ def loading_panel() -> rx.Component:
     return rx.center(rx.spinner(size="3"), padding_y="80px", width="100%")
 
 
-def confirm_button(
-    label: str,
-    *,
-    title: str,
-    description: Any,
-    confirm_label: str,
-    on_confirm: Any,
-    color_scheme: str = "red",
-    icon: str = "",
-    **trigger_props: Any,
-) -> rx.Component:
-    """A button that asks before doing something that cannot be undone."""
-    trigger_children: list[rx.Component | str] = [label]
-    if icon:
-        trigger_children.insert(0, rx.icon(icon, size=14))
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button(
-                *trigger_children,
-                variant="soft",
-                color_scheme=color_scheme,  # type: ignore[arg-type]
-                size="1",
-                **trigger_props,
-            )
-        ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(title),
-            rx.alert_dialog.description(description, size="2"),
-            rx.flex(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button(confirm_label, color_scheme=color_scheme, on_click=on_confirm)  # type: ignore[arg-type]
-                ),
-                spacing="3",
-                justify="end",
-                margin_top="16px",
-            ),
-            max_width="440px",
-        ),
-    )
-
-
 def flag_badge(label: str, on: Any) -> rx.Component:
     """A permission or module flag: coloured when on, muted and struck when off."""
     return rx.cond(
         on,
         rx.badge(rx.icon("check", size=12), label, color_scheme="teal", variant="soft"),
         rx.badge(label, color_scheme="gray", variant="outline", text_decoration="line-through"),
-    )
-
-
-def status_badge(status: Any) -> rx.Component:
-    """Contact, workspace and invitation statuses, coloured by meaning."""
-    return rx.match(
-        status,
-        ("active", rx.badge("Active", color_scheme="green", variant="soft")),
-        ("invited", rx.badge("Invited", color_scheme="blue", variant="soft")),
-        ("pending", rx.badge("Pending", color_scheme="amber", variant="soft")),
-        ("deactivated", rx.badge("Deactivated", color_scheme="gray", variant="soft")),
-        ("suspended", rx.badge("Suspended", color_scheme="red", variant="soft")),
-        rx.badge(status, variant="soft"),
     )
 
 

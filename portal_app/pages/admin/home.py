@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from components.badges import status_badge_for
 from components.form import field_label
 from components.layout import page_shell
 from components.ui import (
@@ -11,7 +12,6 @@ from components.ui import (
     loading_panel,
     section_card,
     server_button,
-    status_badge,
     visually_hidden,
 )
 from state.operator import OperatorState, WorkspaceRow
@@ -29,7 +29,7 @@ def _row(w: WorkspaceRow) -> rx.Component:
         rx.table.cell(rx.code(w.slug, variant="ghost")),
         rx.table.cell(
             rx.vstack(
-                status_badge(w.status),
+                status_badge_for("workspace", w.status),
                 rx.cond(
                     w.status_reason != "",
                     rx.text(w.status_reason, size="1", color_scheme="gray", max_width="220px"),
@@ -172,10 +172,11 @@ def _table() -> rx.Component:
 def operator_home() -> rx.Component:
     return page_shell(
         rx.cond(
-            ~(rx.State.is_hydrated & S.loaded),
+            ~rx.State.is_hydrated
+            | (S.gate == "loading"),  # no flash of data from before this page load's checks
             loading_panel(),
             rx.cond(
-                S.is_operator,
+                S.gate == "ready",
                 rx.vstack(
                     rx.vstack(
                         rx.text("Platform", size="1", color_scheme="gray", weight="medium"),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from components.badges import status_badge
 from components.layout import page_shell
 from components.public import example_badge, workspace_cta
 from components.ui import link_button
 from portal_app import routes
+from portal_app.statuses import example_status_color
 
 TITLE = "Customer Portal — share exactly what each customer needs"
 DESCRIPTION = (
@@ -44,11 +46,11 @@ _STEPS: tuple[tuple[str, str], ...] = (
 )
 
 # Synthetic preview rows: illustrative only, never read from a workspace.
-_PREVIEW: tuple[tuple[str, str, str, str], ...] = (
-    ("EST-1042", "Estimate", "Awaiting approval", "amber"),
-    ("INV-2217", "Invoice", "Payment proof in review", "blue"),
-    ("DOC-0318", "Document request", "Uploaded, in review", "blue"),
-    ("INV-2190", "Invoice", "Paid", "green"),
+_PREVIEW: tuple[tuple[str, str, str], ...] = (
+    ("EST-1042", "Estimate", "Awaiting approval"),
+    ("INV-2217", "Invoice", "Payment proof in review"),
+    ("DOC-0318", "Document request", "Uploaded, in review"),
+    ("INV-2190", "Invoice", "Paid"),
 )
 
 
@@ -110,12 +112,12 @@ def _preview() -> rx.Component:
                         spacing="0",
                         align="start",
                     ),
-                    rx.badge(status, color_scheme=color, variant="soft"),  # type: ignore[arg-type]
+                    status_badge(status, example_status_color(status)),
                     justify="between",
                     align="center",
                     width="100%",
                 )
-                for ref, kind, status, color in _PREVIEW
+                for ref, kind, status in _PREVIEW
             ),
             spacing="3",
             width="100%",

@@ -10,6 +10,7 @@ from typing import Any
 
 import reflex as rx
 
+from components.badges import status_badge
 from components.form import field_label
 from components.layout import page_shell
 from components.public import example_badge, workspace_cta
@@ -58,7 +59,7 @@ def _row(label: Any, value: Any, **props: Any) -> rx.Component:
 
 
 def _badge(text: Any, color: str) -> rx.Component:
-    return rx.badge(text, color_scheme=color, variant="soft", white_space="nowrap")  # type: ignore[arg-type]
+    return status_badge(text, color)
 
 
 def _box(*children: rx.Component, **props: Any) -> rx.Component:

@@ -1,0 +1,131 @@
+"""How numbers and dates read on every page: money, balances, dates, due dates, recent activity, file sizes.
+
+Pure Python (babel, no reflex, no database): states call these to build display rows, and the strings go to the
+browser as they are. English ("en") until workspaces carry a locale; the currency decides the symbol and its
+own number of decimals (JPY none, BHD three).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal, get_currency_precision
+
+LOCALE = "en"
+
+# Recent activity reads as "3 days ago" up to this age; older activity shows its date.
+RELATIVE_LIMIT = timedelta(days=7)
+
+
+_CODE_DIGITS = re.compile(r"(?<=[A-Za-z])(?=\d)")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+# -- money ---------------------------------------------------------------------------------------------------
+
+
+def money(minor: int, currency: str) -> str:
+    """An amount held in minor units, e.g. ``money(1250, "EUR") == "€12.50"``, ``money(1250, "JPY") == "¥1,250"``.
+
+    Negative amounts keep their sign ("-€12.50"); balances use :func:`balance`.
+    """
+    code = currency.upper()
+    digits = get_currency_precision(code)
+    amount = Decimal(int(minor)).scaleb(-digits)
+    # CLDR puts a space between a currency code and the digits ("BHD 12.345", "CHF 19.99"); babel does not.
+    return _CODE_DIGITS.sub("\xa0", format_currency(amount, code, locale=LOCALE))
+
+
+def balance(minor: int, currency: str) -> str:
+    """An account or invoice balance: what is owed, or "€12.50 credit" when the customer is owed money."""
+    if minor < 0:
+        return f"{money(-minor, currency)} credit"
+    return money(minor, currency)
+
+
+# -- dates ---------------------------------------------------------------------------------------------------
+
+
+def _as_utc(dt: datetime) -> datetime:
+    # The database hands back aware UTC datetimes; a naive one is taken to be UTC as well.
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def _as_date(d: date | datetime) -> date:
+    return _as_utc(d).date() if isinstance(d, datetime) else d
+
+
+def day(d: date | datetime | None) -> str:
+    """A date as lists and details show it: "12 Mar 2027" ("" for no date)."""
+    if d is None:
+        return ""
+    return format_date(_as_date(d), "d MMM y", locale=LOCALE)
+
+
+def exact(dt: datetime | None) -> str:
+    """A moment to the minute, "12 Mar 2027, 14:05 UTC": the hover text beside a :func:`relative` time."""
+    if dt is None:
+        return ""
+    return format_datetime(_as_utc(dt), "d MMM y, HH:mm 'UTC'", tzinfo=UTC, locale=LOCALE)
+
+
+def relative(dt: datetime | None, now: datetime | None = None) -> str:
+    """Recent activity: "just now", "5 minutes ago", "2 hours ago", "3 days ago"; older than a week, its date."""
+    if dt is None:
+        return ""
+    moment = _as_utc(dt)
+    current = _as_utc(now) if now is not None else datetime.now(UTC)
+    age = current - moment
+    if age < timedelta(0):
+        # A little clock skew reads as now; anything further ahead is not recent activity.
+        return "just now" if -age < timedelta(minutes=1) else day(moment)
+    if age < timedelta(minutes=1):
+        return "just now"
+    if age < timedelta(hours=1):
+        return f"{_plural(int(age.total_seconds() // 60), 'minute')} ago"
+    if age < timedelta(days=1):
+        return f"{_plural(int(age.total_seconds() // 3600), 'hour')} ago"
+    if age < RELATIVE_LIMIT:
+        return f"{_plural(age.days, 'day')} ago"
+    return day(moment)
+
+
+def due(d: date | datetime | None, today: date | None = None) -> str:
+    """A due date: "due 12 Mar 2027", "due today" or "overdue by 5 days" ("" for no due date)."""
+    if d is None:
+        return ""
+    when = _as_date(d)
+    current = today if today is not None else datetime.now(UTC).date()
+    if when == current:
+        return "due today"
+    if when < current:
+        return f"overdue by {_plural((current - when).days, 'day')}"
+    return f"due {day(when)}"
+
+
+# -- sizes ---------------------------------------------------------------------------------------------------
+
+_UNITS = ("KB", "MB", "GB", "TB")
+
+
+def file_size(n: int) -> str:
+    """A file size in decimal units: "12 bytes", "340 KB", "1.2 MB"."""
+    if n < 0:
+        raise ValueError("a file size cannot be negative")
+    if n < 1000:
+        return "1 byte" if n == 1 else f"{n} bytes"
+    value = Decimal(n)
+    for unit in _UNITS:
+        value /= 1000
+        # One decimal under 10 ("1.2 MB"), whole numbers above ("340 KB"); 999.96 KB rounds up into MB.
+        shown = value.quantize(Decimal("0.1")) if value < 10 else value.quantize(Decimal("1"))
+        if shown < 1000 or unit == _UNITS[-1]:
+            text = format_decimal(shown, format="#,##0.#", locale=LOCALE)
+            return f"{text} {unit}"
+    raise AssertionError("unreachable")  # pragma: no cover
