@@ -27,12 +27,23 @@ STACK_CLASS = "kit-stack-table"
 _STACK_CSS = (
     "@media (max-width: 639px){"
     f".{STACK_CLASS} thead{{display:none}}"
-    f".{STACK_CLASS} table,.{STACK_CLASS} tbody,.{STACK_CLASS} tr,.{STACK_CLASS} td{{display:block;width:100%}}"
+    # Radix gives the table ``height: 0`` and each cell a min height (both harmless on a real table): as blocks they
+    # would collapse the card to nothing and space every line 44 px apart, hence ``height: auto``.
+    f".{STACK_CLASS} table,.{STACK_CLASS} tbody,.{STACK_CLASS} tr,.{STACK_CLASS} td"
+    "{display:block;width:100%;height:auto}"
+    # Radix wraps the table in a scroll area (flex column, 100 % high, an inner ``display: table`` div): as blocks
+    # they keep whatever height they had, so a page narrowed from desktop width collapsed its cards to nothing.
+    f".{STACK_CLASS} .rt-ScrollAreaRoot,.{STACK_CLASS} .rt-ScrollAreaViewport"
+    "{display:block;height:auto}"
+    f".{STACK_CLASS} .rt-ScrollAreaViewport>div{{display:block !important;min-width:0 !important}}"
     f".{STACK_CLASS} tr{{border-bottom:1px solid var(--gray-5);padding:10px 0}}"
     f".{STACK_CLASS} tr:last-child{{border-bottom:none}}"
     f".{STACK_CLASS} td{{box-shadow:none;padding:2px 12px;text-align:left !important}}"
-    f".{STACK_CLASS} td:not([data-label='']):not(:first-child)::before{{content:attr(data-label) ': ';"
-    "color:var(--gray-11);font-weight:500}"
+    # Each further cell is one "Label … value" line: the label on the left, the value on the right.
+    f".{STACK_CLASS} td:not([data-label='']):not(:first-child)"
+    "{display:flex;justify-content:space-between;align-items:baseline;gap:12px}"
+    f".{STACK_CLASS} td:not([data-label='']):not(:first-child)::before{{content:attr(data-label);"
+    "color:var(--gray-11);font-weight:500;flex-shrink:0}"
     f".{STACK_CLASS} td:first-child{{font-weight:600}}"
     "}"
 )

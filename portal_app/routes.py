@@ -25,6 +25,7 @@ PORTAL_ESTIMATES = "/portal/estimates"
 PORTAL_APPROVALS = "/portal/approvals"
 
 NEW = "new"
+EDIT = "edit"
 ID_SEGMENT = "[id]"
 
 

@@ -23,10 +23,15 @@ class ListMixin(rx.State, mixin=True):
     ``FILTERS`` names each filter and its allowed values (the first is the default, ``""`` meaning all); a value
     outside the list is ignored. ``_fetch`` passes ``self.offset``, ``self.PAGE_SIZE``, ``self.search`` and
     ``self.filters`` to the service and sets ``self.total``.
+
+    A filter named in ``ID_FILTERS`` takes a record id (an account, say) besides its listed values
+    (``FILTERS = {"account": ("all",)}``, ``ID_FILTERS = ("account",)``): any positive id is kept, as a handle
+    only (the service scopes it; another workspace's id finds nothing); read it with ``self._filter_id(name)``.
     """
 
     PAGE_SIZE: ClassVar[int] = 20
     FILTERS: ClassVar[dict[str, tuple[str, ...]]] = {}
+    ID_FILTERS: ClassVar[tuple[str, ...]] = ()
 
     offset: int = 0
     total: int = 0
@@ -54,12 +59,26 @@ class ListMixin(rx.State, mixin=True):
 
     @rx.var
     def filtered(self) -> bool:
-        return bool(self.search) or any(v for v in self.filters.values())
+        """A search or a filter away from its default is active (a list that is empty because of them)."""
+        return bool(self.search) or any(
+            v and v != self.FILTERS.get(k, ("",))[0] for k, v in self.filters.items()
+        )
+
+    @rx.var
+    def filter_values(self) -> dict[str, str]:
+        """Each filter's effective value (its default while unset): what the page's filter selects show."""
+        return {name: self._filter(name) for name in self.FILTERS}
 
     def _filter(self, name: str) -> str:
         allowed = self.FILTERS.get(name, ("",))
         value = self.filters.get(name, allowed[0])
+        if name in self.ID_FILTERS and parse_id(value) is not None:
+            return value
         return value if value in allowed else allowed[0]
+
+    def _filter_id(self, name: str) -> int | None:
+        """The record id an ``ID_FILTERS`` filter holds, or None (its default or another listed value)."""
+        return parse_id(self._filter(name)) if name in self.ID_FILTERS else None
 
     def _clamp_offset(self) -> None:
         """After a fetch: a page past the end (rows deleted meanwhile, a forged offset) moves to the last page."""
@@ -88,7 +107,10 @@ class ListMixin(rx.State, mixin=True):
     def set_filter(self, name: Any, value: Any) -> Events:
         if not isinstance(name, str) or name not in self.FILTERS:
             return None
-        value = value if isinstance(value, str) and value in self.FILTERS[name] else self.FILTERS[name][0]
+        if name in self.ID_FILTERS and parse_id(value) is not None:
+            value = str(parse_id(value))
+        else:
+            value = value if isinstance(value, str) and value in self.FILTERS[name] else self.FILTERS[name][0]
         self.filters = {**self.filters, name: value}
         self.offset = 0
         return self._reload()

@@ -11,13 +11,11 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
-from portal_app import routes
 from portal_app.services import operators
 from portal_app.services.access import OperatorActor
-from portal_app.services.errors import DomainError
 from state.base import BaseState, Events, event
-
-PAGE_SIZE = 20
+from state.mixins import ListMixin
+from state.pages import OperatorPage
 
 
 def _size(num_bytes: int) -> str:
@@ -43,12 +41,8 @@ class WorkspaceRow:
     storage: str
 
 
-class OperatorState(BaseState):
-    is_operator: bool = False
-    loaded: bool = False
+class OperatorState(OperatorPage, ListMixin, BaseState):
     rows: list[WorkspaceRow] = []
-    offset: int = 0
-    total: int = 0
 
     # The suspend / reinstate dialog.
     dialog_open: bool = False
@@ -57,33 +51,8 @@ class OperatorState(BaseState):
     dialog_suspend: bool = True
     reason: str = ""
 
-    @rx.var
-    def sign_in_href(self) -> str:
-        return routes.sign_in_url("operator", routes.OPERATOR)
-
-    @rx.var
-    def page_label(self) -> str:
-        if not self.total:
-            return "No workspaces"
-        return f"{self.offset + 1}-{min(self.offset + PAGE_SIZE, self.total)} of {self.total}"
-
-    @rx.var
-    def has_prev(self) -> bool:
-        return self.offset > 0
-
-    @rx.var
-    def has_next(self) -> bool:
-        return self.offset + PAGE_SIZE < self.total
-
-    def _load(self, session: Session) -> OperatorActor | None:
-        principal = self._principal(session)
-        actor = principal.actor if principal else None
-        if not isinstance(actor, OperatorActor):
-            self.reset()
-            self.loaded = True
-            self._set_viewer(None if principal is None else principal, name="Signed in" if principal else "")
-            return None
-        page = operators.list_workspaces(session, actor, offset=self.offset, limit=PAGE_SIZE)
+    def _fetch(self, session: Session, actor: OperatorActor) -> Events:
+        page = operators.list_workspaces(session, actor, offset=self.offset, limit=self.PAGE_SIZE)
         self.rows = [
             WorkspaceRow(
                 id=w.id,
@@ -100,34 +69,14 @@ class OperatorState(BaseState):
             for w in page.items
         ]
         self.total = page.total
-        self.is_operator = True
-        self.loaded = True
-        self._set_viewer(principal, name=actor.email, context="Platform")
-        return actor
-
-    @event
-    def load(self) -> Events:
-        try:
-            with self._db() as session:
-                self._load(session)
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
+        self._clamp_offset()
         return None
 
     @event
-    def next_page(self) -> Events:
-        self.offset += PAGE_SIZE
-        return OperatorState.load
-
-    @event
-    def prev_page(self) -> Events:
-        self.offset = max(0, self.offset - PAGE_SIZE)
-        return OperatorState.load
-
-    @event
     def open_dialog(self, workspace_id: Any, suspend: bool) -> None:
+        # Only a row this operator was shown can be opened; the service checks the operator again on confirm.
         row = next((r for r in self.rows if str(r.id) == str(workspace_id)), None)
-        if row is None or not self.is_operator:
+        if row is None or self.gate != "ready":
             return
         self.dialog_workspace_id = row.id
         self.dialog_workspace_name = row.name
@@ -148,21 +97,17 @@ class OperatorState(BaseState):
         reason = " ".join(self.reason.split())
         if len(reason) < 5:
             return rx.toast.error("Give a reason of at least 5 characters.")
-        try:
-            with self._db() as session:
-                actor = self._operator(session)
-                if actor is None:
-                    self._load(session)
-                    return rx.toast.error("Operator access is required.")
-                if self.dialog_suspend:
-                    operators.suspend_workspace(session, actor, self.dialog_workspace_id, reason=reason)
-                    done = f"{self.dialog_workspace_name} suspended."
-                else:
-                    operators.reinstate_workspace(session, actor, self.dialog_workspace_id, reason=reason)
-                    done = f"{self.dialog_workspace_name} reinstated."
-                self.dialog_open = False
-                self.reason = ""
-                self._load(session)
-        except DomainError as exc:
-            return self._refused(exc, reload=OperatorState.load)
-        return rx.toast.success(done)
+
+        def run(session: Session, actor: OperatorActor) -> Events:
+            if self.dialog_suspend:
+                operators.suspend_workspace(session, actor, self.dialog_workspace_id, reason=reason)
+                done = f"{self.dialog_workspace_name} suspended."
+            else:
+                operators.reinstate_workspace(session, actor, self.dialog_workspace_id, reason=reason)
+                done = f"{self.dialog_workspace_name} reinstated."
+            self.dialog_open = False
+            self.reason = ""
+            self._fetch(session, actor)
+            return rx.toast.success(done)
+
+        return self._act(run)

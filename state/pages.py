@@ -8,31 +8,35 @@ re-resolved from the session cookie on every event, a domain error becomes a toa
 through the gate.
 
 Gates: ``loading`` until the first load answers, ``signed_out``, ``no_access`` (signed in but this page is not for
-this actor: another kind of session, a role or contact permission without this area), ``not_found`` (a detail
-page's record is missing or not the actor's: the same answer either way), ``ready``.
+this actor: another kind of session, a role or contact permission without this area), ``no_workspace`` (staff only:
+signed in with Google but no active membership, e.g. removed or suspended: onboarding is the way on),
+``not_found`` (a detail page's record is missing or not the actor's: the same answer either way), ``ready``.
+Operator pages (``OperatorPage``) use the same gates without an area parent.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, ClassVar
 
 import reflex as rx
 from sqlmodel import Session
 
+from models import SessionKind
 from portal_app import routes
-from portal_app.services import accounts, members, portal_access, workspaces
-from portal_app.services.access import ContactActor, StaffActor, log_authorization_failure
+from portal_app.services import accounts, members, portal_access, sessions, workspaces
+from portal_app.services.access import ContactActor, OperatorActor, StaffActor, log_authorization_failure
 from portal_app.services.errors import DomainError, NotFound
 from portal_app.services.permissions import ROLE_LABELS, ContactPermission, Permission, role_has
 from portal_app.services.sessions import Principal
-from state.base import BaseState, Events, event
+from state.base import BaseState, Events, event, full_reload, parse_id
 
 GATE_LOADING = "loading"
 GATE_SIGNED_OUT = "signed_out"
 GATE_NO_ACCESS = "no_access"
+GATE_NO_WORKSPACE = "no_workspace"
 GATE_NOT_FOUND = "not_found"
 GATE_READY = "ready"
 
@@ -100,11 +104,30 @@ class StaffArea(BaseState):
         ]
         self._set_viewer(principal, name=(me.name or me.email) if me else "", context=ws.name)
 
+    @event
+    def switch_workspace(self, workspace_id: str) -> Events:
+        """The shell's workspace switcher: point this session at another workspace the user belongs to.
+
+        The id is untrusted: ``sessions.switch_workspace`` re-resolves the membership and answers ``NotFound``
+        otherwise. A full reload follows so the socket carries the session as it is now; it lands on the staff home,
+        since a record open here does not exist in the other workspace.
+        """
+        target = parse_id(workspace_id)
+        if target is None or str(workspace_id) == self.current_workspace_id:
+            return None
+        try:
+            with self._db() as session:
+                sessions.switch_workspace(session, self._token(), target)
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        return full_reload(routes.STAFF)
+
 
 class ContactArea(BaseState):
     """What the portal shell shows on every contact page."""
 
     account_name: str = ""
+    team_name: str = ""  # the workspace the contact deals with, shown in the portal's top bar
     current_account_id: str = ""
     account_options: list[SwitchOption] = []
     portal_nav: list[NavItem] = []
@@ -114,6 +137,7 @@ class ContactArea(BaseState):
         linked = portal_access.list_contact_accounts(session, actor)
         path = self.router.page.path
         self.account_name = account.name
+        self.team_name = workspaces.portal_workspace_name(session, actor)
         self.current_account_id = str(account.id)
         self.account_options = [SwitchOption(id=str(a.id), label=a.name) for a in linked]
         self.portal_nav = [
@@ -123,6 +147,24 @@ class ContactArea(BaseState):
         ]
         self._set_viewer(principal, name=account.name, context="Customer portal")
 
+    @event
+    def switch_account(self, account_id: str) -> Events:
+        """The portal shell's account switcher: point this contact's session at another account they are linked to.
+
+        The id is untrusted: ``sessions.switch_account`` re-resolves the link and answers ``NotFound`` otherwise. A
+        full reload to the portal home follows, so the socket carries the session as it is now (a record open here
+        belongs to the other account).
+        """
+        target = parse_id(account_id)
+        if target is None or str(target) == self.current_account_id:
+            return None
+        try:
+            with self._db() as session:
+                sessions.switch_account(session, self._token(), target)
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        return full_reload(routes.PORTAL)
+
 
 class _Page(rx.State, mixin=True):
     """Shared by staff and contact pages: the gate and the error policy."""
@@ -131,7 +173,9 @@ class _Page(rx.State, mixin=True):
 
     if TYPE_CHECKING:  # provided by BaseState and the area parent, which every page state also inherits
 
-        def _db(self) -> AbstractContextManager[Session]: ...
+        @contextmanager
+        def _db(self) -> Iterator[Session]: ...
+        def _token(self) -> str | None: ...
         def _principal(self, session: Session | None = None) -> Principal | None: ...
         def _set_viewer(self, principal: Principal | None, *, name: str = "", context: str = "") -> None: ...
         def _fill_staff_shell(self, session: Session, principal: Principal, actor: StaffActor) -> None: ...
@@ -159,6 +203,11 @@ class StaffPage(_Page, mixin=True):
 
     NEED: ClassVar[Permission | None] = None
 
+    @rx.var
+    def sign_in_href(self) -> str:
+        """The gate's sign-in link, coming back to this page."""
+        return sign_in_target("staff", self.router.url.path or routes.STAFF)
+
     def _fetch(self, session: Session, actor: StaffActor) -> Events:
         return None
 
@@ -166,7 +215,14 @@ class StaffPage(_Page, mixin=True):
         principal = self._principal(session)
         actor = principal.actor if principal else None
         if not isinstance(actor, StaffActor):
-            return principal, None, GATE_NO_ACCESS if principal else GATE_SIGNED_OUT
+            if principal is None:
+                return None, None, GATE_SIGNED_OUT
+            # A staff sign-in without an active workspace (never had one, removed, suspended): onboarding is next.
+            return (
+                principal,
+                None,
+                GATE_NO_WORKSPACE if principal.kind is SessionKind.STAFF else GATE_NO_ACCESS,
+            )
         if self.NEED is not None and not role_has(actor.role, self.NEED):
             log_authorization_failure("staff", actor.user_id, f"page:{self.NEED.value}", actor.workspace_id)
             return principal, None, GATE_NO_ACCESS
@@ -199,6 +255,8 @@ class StaffPage(_Page, mixin=True):
                 _, actor, gate = self._resolve_staff(session)
                 if actor is None:
                     self._close(gate)
+                    if gate == GATE_NO_WORKSPACE:
+                        return rx.toast.error("Your access to this workspace has ended.")
                     return None
                 return work(session, actor)
         except DomainError as exc:
@@ -260,20 +318,78 @@ class ContactPage(_Page, mixin=True):
             return self._policy(exc, loading=False)
 
 
+class OperatorPage(_Page, mixin=True):
+    """A platform operator page (``class XState(OperatorPage, ListMixin, BaseState)``): write ``_fetch``.
+
+    Anyone but an operator gets ``signed_out`` or ``no_access`` and no data; operators never see workspace records
+    (the operators service only answers counts and states).
+    """
+
+    @rx.var
+    def sign_in_href(self) -> str:
+        """The gate's operator sign-in link, coming back to the operator area."""
+        return routes.sign_in_url("operator", routes.OPERATOR)
+
+    def _fetch(self, session: Session, actor: OperatorActor) -> Events:
+        return None
+
+    def _resolve_operator(self, session: Session) -> tuple[Principal | None, OperatorActor | None, str]:
+        principal = self._principal(session)
+        actor = principal.actor if principal else None
+        if not isinstance(actor, OperatorActor):
+            return principal, None, GATE_NO_ACCESS if principal else GATE_SIGNED_OUT
+        return principal, actor, GATE_READY
+
+    @event
+    def load(self) -> Events:
+        try:
+            with self._db() as session:
+                principal, actor, gate = self._resolve_operator(session)
+                if actor is None or principal is None:
+                    self._set_viewer(principal, name="Signed in" if principal else "")
+                    self._close(gate)
+                    return None
+                self._set_viewer(principal, name=actor.email, context="Platform")
+                result = self._fetch(session, actor)
+                self.gate = GATE_READY
+                return result
+        except DomainError as exc:
+            return self._policy(exc, loading=True)
+
+    def _reload(self) -> Events:
+        return self._act(self._fetch)
+
+    def _act(self, work: Callable[[Session, OperatorActor], Events]) -> Events:
+        try:
+            with self._db() as session:
+                _, actor, gate = self._resolve_operator(session)
+                if actor is None:
+                    self._close(gate)
+                    return rx.toast.error("Operator access is required.")
+                return work(session, actor)
+        except DomainError as exc:
+            return self._policy(exc, loading=False)
+
+
 def sign_in_target(kind: str, path: str) -> str:
     """Where a gate's sign-in button leads, coming back to ``path`` afterwards."""
-    return routes.sign_in_url(kind, next_path=path) if kind == "staff" else routes.PORTAL_SIGN_IN
+    # Contacts sign in by e-mailed link from the portal's own sign-in page; staff and operators through the provider.
+    return (
+        routes.sign_in_url(kind, next_path=path) if kind in ("staff", "operator") else routes.PORTAL_SIGN_IN
+    )
 
 
 __all__ = [
     "GATE_LOADING",
     "GATE_NOT_FOUND",
     "GATE_NO_ACCESS",
+    "GATE_NO_WORKSPACE",
     "GATE_READY",
     "GATE_SIGNED_OUT",
     "ContactArea",
     "ContactPage",
     "NavItem",
+    "OperatorPage",
     "StaffArea",
     "StaffPage",
     "SwitchOption",

@@ -120,16 +120,20 @@ def list_accounts(
     offset: int = 0,
     limit: int = 25,
 ) -> Page[AccountRead]:
-    """One page of the workspace's accounts by name."""
+    """One page of the workspace's accounts by name (``accounts:read``), optionally those whose name or code
+    contains ``search`` (case-insensitive, literal). Scoped to the actor's workspace; ``Forbidden`` for others."""
     staff = require_staff(actor, Permission.ACCOUNTS_READ)
     query = scoped_select(staff, CustomerAccount)
     if not include_archived:
         query = query.where(CustomerAccount.archived == sa.false())
     if search.strip():
-        term = f"%{search.strip()[:100].lower()}%"
+        # The text is matched literally: ``%`` and ``_`` typed by the user are characters, not wildcards.
+        text = search.strip()[:100].lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        term = f"%{text}%"
         query = query.where(
             sa.or_(
-                sa.func.lower(CustomerAccount.name).like(term), sa.func.lower(CustomerAccount.code).like(term)
+                sa.func.lower(CustomerAccount.name).like(term, escape="\\"),
+                sa.func.lower(CustomerAccount.code).like(term, escape="\\"),
             )
         )
     return Page.fetch(

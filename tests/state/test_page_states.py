@@ -23,10 +23,12 @@ from reflex.istate.data import RouterData  # noqa: E402
 from models import Contact, MemberInvitation, Membership, Role, SessionKind, Workspace, WorkspaceStatus  # noqa: E402
 from portal_app.services import identity, sessions  # noqa: E402
 from portal_app.services.sessions import COOKIE_NAME  # noqa: E402
+from state.accounts import AccountDetailState  # noqa: E402
 from state.onboarding import OnboardingState, suggest_slug  # noqa: E402
 from state.operator import OperatorState  # noqa: E402
 from state.portal import PortalHomeState  # noqa: E402
-from state.staff import StaffDashboardState  # noqa: E402
+from state.settings import SettingsState  # noqa: E402
+from state.staff import StaffHomeState  # noqa: E402
 from tests.factories import make_tenant  # noqa: E402
 
 S = TypeVar("S", bound=rx.State)
@@ -38,13 +40,26 @@ def db(committed_engine: sa.Engine) -> Iterator[Session]:
         yield session
 
 
-def page_state(cls: type[S], token: str | None, *, other_cookies: str = "") -> S:
-    """A fresh state tree for one browser tab whose websocket handshake carried ``token`` (or no cookie), after
-    whatever ``other_cookies`` the site also set."""
+def page_state(
+    cls: type[S],
+    token: str | None,
+    *,
+    other_cookies: str = "",
+    path: str = "/app",
+    params: dict[str, Any] | None = None,
+) -> S:
+    """A fresh state tree for one browser tab on ``path`` whose websocket handshake carried ``token`` (or no
+    cookie), after whatever ``other_cookies`` the site also set. A number in ``path`` is the route's ``[id]``;
+    ``params`` replaces the route parameters the client sends (a forged client sends anything)."""
     root = rx.State(_reflex_internal_init=True)  # type: ignore[call-arg]
     state = root.get_substate(cls.get_full_name().split(".")[1:])
     cookie = "; ".join(part for part in (other_cookies, f"{COOKIE_NAME}={token}" if token else "") if part)
-    router = RouterData.from_router_data({"headers": {"cookie": cookie}, "pathname": "/app", "token": "t"})
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    pattern, query = (path.rsplit("/", 1)[0] + "/[id]", {"id": last}) if last.isdigit() else (path, {})
+    query = query if params is None else params
+    router = RouterData.from_router_data(
+        {"headers": {"cookie": cookie}, "pathname": pattern, "asPath": path, "query": query, "token": "t"}
+    )
     object.__setattr__(root, "router", router)
     for sub in (root, *_ancestors(state)):
         sub.router = router
@@ -72,17 +87,19 @@ def staff_token(db: Session, user_id: int, workspace_id: int) -> str:
 
 def test_signed_out_tab_gets_the_gate_and_no_data(db: Session) -> None:
     make_tenant(db)
-    state = page_state(StaffDashboardState, None)
-    call(state, "load")
-    assert state.gate == "signed_out"
-    assert state.members == [] and state.accounts == [] and state.workspace_name == ""
+    for cls in (StaffHomeState, SettingsState):
+        state = page_state(cls, None)
+        call(state, "load")
+        assert state.gate == "signed_out"
+        assert state.workspace_name == "" and state.nav == []
+    assert state.members == [] and state.invitations == []  # type: ignore[attr-defined]
 
 
 def test_anonymous_forged_events_change_nothing(db: Session) -> None:
     t = make_tenant(db)
-    state = page_state(StaffDashboardState, None)
-    state.invite_email, state.invite_role = "x@evil.test", Role.OWNER.value
-    call(state, "invite_member")
+    state = page_state(SettingsState, None)
+    state.invite_role = Role.OWNER.value
+    call(state, "invite_member", {"email": "x@evil.test"})
     call(state, "remove_member", t.manager.membership_id)
     call(state, "change_role", t.owner.membership_id, Role.FINANCE_REVIEWER.value)
     call(state, "set_portal_enabled", False)
@@ -96,49 +113,56 @@ def test_anonymous_forged_events_change_nothing(db: Session) -> None:
 
 def test_ids_of_another_workspace_are_refused(db: Session) -> None:
     mine, theirs = make_tenant(db), make_tenant(db)
-    state = page_state(StaffDashboardState, staff_token(db, mine.owner.user_id, mine.ws.id))
+    token = staff_token(db, mine.owner.user_id, mine.ws.id)
+    state = page_state(SettingsState, token)
     call(state, "load")
     assert state.workspace_name == mine.ws.name
     call(state, "remove_member", theirs.manager.membership_id)
-    call(state, "select_account", theirs.account.id)
-    call(state, "deactivate_contact", theirs.contact.contact_id)
+    call(state, "revoke_invitation", 10**6)
+    detail = page_state(AccountDetailState, token, path=f"/app/accounts/{mine.account.id}")
+    call(detail, "load")
+    assert detail.gate == "ready" and detail.name == mine.account.name
+    call(detail, "deactivate_contact", theirs.contact.contact_id)
     db.rollback()
     assert db.get(Membership, theirs.manager.membership_id) is not None
-    assert state.selected_account_id == 0 and state.contacts == []
-    assert all(theirs.ws.name not in str(v) for v in state.dict().values())
+    assert db.get(Contact, theirs.contact.contact_id).status.value != "deactivated"  # type: ignore[union-attr]
+    for page in (state, detail):
+        assert all(theirs.ws.name not in str(v) for v in page.dict().values())
 
 
 def test_role_change_takes_effect_on_the_next_event(db: Session) -> None:
     t = make_tenant(db)
-    state = page_state(StaffDashboardState, staff_token(db, t.manager.user_id, t.ws.id))
+    state = page_state(SettingsState, staff_token(db, t.manager.user_id, t.ws.id))
     call(state, "load")
     assert state.can_manage_members is True
     membership = db.get(Membership, t.manager.membership_id)
     assert membership is not None
     membership.role = Role.TEAM_LEAD
     db.commit()
-    state.invite_email, state.invite_role = "new@example.test", Role.TEAM_LEAD.value
-    call(state, "invite_member")
+    state.invite_role = Role.TEAM_LEAD.value
+    call(state, "invite_member", {"email": "new@example.test"})
     db.rollback()
     assert db.exec(select(MemberInvitation)).all() == []
     db.rollback()
     call(state, "load")
-    assert state.role_label == "Team lead" and state.can_manage_members is False
+    assert state.acting_as == "Team lead" and state.can_manage_members is False
 
 
 def test_browser_bound_vars_hold_no_token(db: Session) -> None:
     t = make_tenant(db)
     token = staff_token(db, t.owner.user_id, t.ws.id)
-    state = page_state(StaffDashboardState, token)
-    call(state, "load")
-    assert token not in repr(state.dict())
+    for cls in (StaffHomeState, SettingsState):
+        state = page_state(cls, token)
+        call(state, "load")
+        assert state.gate == "ready"
+        assert token not in repr(state.dict())
 
 
 def test_operator_page_gives_non_operators_nothing(db: Session) -> None:
     t = make_tenant(db)
     state = page_state(OperatorState, staff_token(db, t.owner.user_id, t.ws.id))
     call(state, "load")
-    assert state.is_operator is False and state.rows == []
+    assert state.gate == "no_access" and state.rows == []
     state.dialog_workspace_id, state.dialog_suspend, state.reason = t.ws.id, True, "forged suspension"  # type: ignore[assignment]
     call(state, "confirm_status")
     db.rollback()
@@ -172,7 +196,7 @@ def test_portal_page_finds_the_session_next_to_unusual_cookies(db: Session, othe
     token = contact_token(db, t.contact)
     state = page_state(PortalHomeState, token, other_cookies=other)
     call(state, "load")
-    assert state.signed_in is True and state.account_name != ""
+    assert state.gate == "ready" and state.account_name != ""
 
 
 def test_portal_page_sends_staff_and_anonymous_to_sign_in(db: Session) -> None:
@@ -180,7 +204,8 @@ def test_portal_page_sends_staff_and_anonymous_to_sign_in(db: Session) -> None:
     for token in (None, staff_token(db, t.owner.user_id, t.ws.id)):
         state = page_state(PortalHomeState, token)
         call(state, "load")
-        assert state.signed_in is False and state.account_name == ""
+        assert state.gate in ("signed_out", "no_access") and state.account_name == ""
+        assert call(state, "send_to_sign_in") is not None
 
 
 def test_onboarding_refuses_without_a_session(db: Session) -> None:

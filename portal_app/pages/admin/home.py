@@ -7,6 +7,7 @@ import reflex as rx
 from components.badges import status_badge_for
 from components.form import field_label
 from components.layout import page_shell
+from components.table import pager
 from components.ui import (
     gate_panel,
     loading_panel,
@@ -156,15 +157,7 @@ def _table() -> rx.Component:
             overflow_x="auto",
             width="100%",
         ),
-        rx.hstack(
-            rx.button("Previous", size="1", variant="soft", disabled=~S.has_prev, on_click=S.prev_page),
-            rx.text(S.page_label, size="1", color_scheme="gray"),
-            rx.button("Next", size="1", variant="soft", disabled=~S.has_next, on_click=S.next_page),
-            spacing="3",
-            align="center",
-            justify="end",
-            width="100%",
-        ),
+        pager(S.page_label, S.has_prev, S.has_next, S.prev_page, S.next_page),
         description="Counts and states only: operators cannot open any workspace record.",
     )
 

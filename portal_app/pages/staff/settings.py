@@ -1,0 +1,286 @@
+"""Workspace settings (``/app/settings``): the workspace, members and invitations, the Customer Portal module."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from components.form import control_props, field, field_label, hint_id
+from components.ui import confirm_button, empty_text, section_card, visually_hidden
+from portal_app import routes
+from portal_app.pages.staff.frame import page_title, staff_frame
+from state.pages import StaffArea
+from state.settings import InvitationRow, MemberRow, SettingsState
+
+S = SettingsState
+A = StaffArea
+
+TITLE = "Workspace settings — Customer Portal"
+DESCRIPTION = "Your workspace's members and roles, pending invitations and the Customer Portal module."
+
+
+# -- members -----------------------------------------------------------------------------------------------------
+
+
+def _role_cell(m: MemberRow) -> rx.Component:
+    return rx.cond(
+        m.manageable,
+        rx.select.root(
+            rx.select.trigger(variant="soft", aria_label="Role of " + m.name),
+            rx.select.content(
+                rx.foreach(S.grantable_roles, lambda r: rx.select.item(r.label, value=r.value)),
+            ),
+            value=m.role,
+            on_change=lambda role: S.change_role(m.id, role),
+            size="1",
+        ),
+        rx.badge(m.role_label, variant="soft", color_scheme="gray"),
+    )
+
+
+def _member_row(m: MemberRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.vstack(
+                rx.hstack(
+                    rx.text(m.name, weight="medium", size="2"),
+                    rx.cond(m.is_self, rx.badge("You", size="1", variant="outline")),
+                    spacing="2",
+                    align="center",
+                ),
+                rx.text(m.email, size="1", color_scheme="gray"),
+                spacing="0",
+                align="start",
+            )
+        ),
+        rx.table.cell(_role_cell(m)),
+        rx.table.cell(
+            rx.cond(
+                m.manageable,
+                confirm_button(
+                    "Remove",
+                    title="Remove this member?",
+                    description="They lose access to the workspace at once, including open pages.",
+                    confirm_label="Remove member",
+                    on_confirm=S.remove_member(m.id),
+                    icon="user-minus",
+                    aria_label="Remove " + m.name,
+                ),
+            ),
+            text_align="right",
+        ),
+        class_name="member-row",
+        align="center",
+    )
+
+
+def _invitation_row(i: InvitationRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(i.email, size="2")),
+        rx.table.cell(rx.badge(i.role_label, variant="soft", color_scheme="gray")),
+        rx.table.cell(rx.text("Expires ", i.expires, size="1", color_scheme="gray")),
+        rx.table.cell(
+            rx.cond(
+                i.revocable,
+                confirm_button(
+                    "Revoke",
+                    title="Revoke this invitation?",
+                    description="The link in the invitation mail stops working.",
+                    confirm_label="Revoke invitation",
+                    on_confirm=S.revoke_invitation(i.id),
+                    color_scheme="amber",
+                    aria_label="Revoke the invitation for " + i.email,
+                ),
+            ),
+            text_align="right",
+        ),
+        class_name="invitation-row",
+        align="center",
+    )
+
+
+def _invite_form() -> rx.Component:
+    return rx.form(
+        rx.flex(
+            field(
+                "Email address",
+                rx.input(
+                    placeholder="colleague@company.com",
+                    type="email",
+                    name="email",
+                    auto_complete="off",
+                    size="2",
+                    **control_props("invite-email", S.errors["email"]),
+                ),
+                control_id="invite-email",
+                error=S.errors["email"],
+                flex="1",
+                min_width="200px",
+                width="auto",
+            ),
+            field(
+                "Role",
+                rx.select.root(
+                    rx.select.trigger(min_width="170px", id="invite-role"),
+                    rx.select.content(
+                        rx.foreach(S.grantable_roles, lambda r: rx.select.item(r.label, value=r.value)),
+                    ),
+                    value=S.invite_role,
+                    on_change=S.set_invite_role,
+                    size="2",
+                ),
+                control_id="invite-role",
+                width="auto",
+            ),
+            rx.button(rx.icon("send", size=14), "Invite", type="submit", size="2", id="invite-submit"),
+            gap="8px",
+            wrap="wrap",
+            align="end",
+            width="100%",
+        ),
+        on_submit=S.invite_member,
+        reset_on_submit=False,
+        width="100%",
+    )
+
+
+def _members_panel() -> rx.Component:
+    return section_card(
+        "Members",
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell("Member"),
+                    rx.table.column_header_cell("Role"),
+                    rx.table.column_header_cell(visually_hidden("Actions")),
+                )
+            ),
+            rx.table.body(rx.foreach(S.members, _member_row)),
+            variant="ghost",
+            width="100%",
+            id="members-table",
+        ),
+        rx.vstack(
+            rx.hstack(
+                rx.text("Pending invitations", size="2", weight="bold"),
+                rx.badge(S.invitation_count, variant="soft", color_scheme="gray", radius="full"),
+                spacing="2",
+                align="center",
+            ),
+            rx.cond(
+                S.has_invitations,
+                rx.table.root(
+                    rx.table.body(rx.foreach(S.invitations, _invitation_row)),
+                    variant="ghost",
+                    width="100%",
+                    id="invitations-table",
+                ),
+                empty_text("No pending invitations."),
+            ),
+            spacing="2",
+            align="stretch",
+            width="100%",
+        ),
+        rx.cond(
+            S.can_manage_members,
+            rx.vstack(
+                rx.separator(size="4"),
+                rx.heading("Invite a member", size="2", as_="h3"),
+                _invite_form(),
+                rx.text(
+                    "Seats used: ",
+                    S.seats_used,
+                    " of 6, counting pending invitations. You can invite roles up to your own.",
+                    size="1",
+                    color_scheme="gray",
+                ),
+                spacing="2",
+                align="stretch",
+                width="100%",
+            ),
+        ),
+        description="Everyone in this workspace and their role. Changes take effect on their next action.",
+        id="members-panel",
+    )
+
+
+# -- module ------------------------------------------------------------------------------------------------------
+
+
+def _module_panel() -> rx.Component:
+    return section_card(
+        "Customer Portal module",
+        rx.hstack(
+            rx.switch(
+                checked=S.portal_enabled,
+                on_change=S.set_portal_enabled,
+                disabled=~S.can_manage_workspace,
+                id="portal-toggle",
+                size="3",
+                aria_describedby=hint_id("portal-toggle"),
+            ),
+            rx.vstack(
+                field_label("Portal open to contacts", html_for="portal-toggle"),
+                rx.text(
+                    rx.cond(
+                        S.portal_enabled,
+                        "On: invited contacts can sign in to the portal.",
+                        "Off: the portal is closed for every contact.",
+                    ),
+                    size="2",
+                    color_scheme="gray",
+                    id=hint_id("portal-toggle"),
+                ),
+                spacing="0",
+                align="start",
+            ),
+            spacing="3",
+            align="center",
+        ),
+        rx.cond(
+            ~S.can_manage_workspace,
+            rx.text("Only owners and managers can change this.", size="1", color_scheme="gray"),
+        ),
+        description="Lets the contacts of your customer accounts see what you share with them.",
+        id="module-panel",
+    )
+
+
+def _header() -> rx.Component:
+    return page_title(
+        A.workspace_name,
+        eyebrow="Workspace settings",
+        id="workspace-name",
+        actions=rx.vstack(
+            rx.hstack(
+                rx.badge(A.acting_as, size="2", variant="soft", id="role-label"),
+                rx.cond(
+                    S.portal_enabled,
+                    rx.badge("Customer Portal on", color_scheme="teal", variant="outline"),
+                    rx.badge("Customer Portal off", color_scheme="gray", variant="outline"),
+                ),
+                spacing="2",
+            ),
+            rx.link("Create another workspace", href=routes.ONBOARDING, size="1", id="new-workspace-link"),
+            spacing="2",
+            align="end",
+        ),
+    )
+
+
+def settings_page() -> rx.Component:
+    return staff_frame(
+        S,
+        rx.vstack(
+            _header(),
+            rx.grid(
+                _members_panel(),
+                _module_panel(),
+                columns=rx.breakpoints(initial="1", lg="2fr 1fr"),
+                gap="24px",
+                width="100%",
+                align_items="start",
+            ),
+            spacing="6",
+            width="100%",
+        ),
+    )

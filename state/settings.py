@@ -1,0 +1,200 @@
+"""Workspace settings (``/app/settings``): the workspace, members and invitations, the Customer Portal module.
+
+Every member may read it (``members:read``); inviting, changing roles and removing need ``members:manage`` and the
+module switch ``workspace:manage``: the page only hides what a role cannot do, the services refuse it anyway.
+Membership and invitation ids from the browser are handles: the services answer ``NotFound`` outside the workspace.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import reflex as rx
+from sqlmodel import Session
+
+from models import Role
+from portal_app.services import members, workspaces
+from portal_app.services.access import StaffActor
+from portal_app.services.permissions import ROLE_LABELS, ROLE_RANK, Permission, can_grant, role_has
+from state.base import Events, event, parse_id
+from state.mixins import FormMixin
+from state.pages import StaffArea, StaffPage
+
+SEATS = 6
+
+
+@dataclasses.dataclass
+class RoleOption:
+    value: str
+    label: str
+
+
+@dataclasses.dataclass
+class MemberRow:
+    id: int
+    name: str
+    email: str
+    role: str
+    role_label: str
+    is_self: bool
+    manageable: bool
+
+
+@dataclasses.dataclass
+class InvitationRow:
+    id: int
+    email: str
+    role_label: str
+    expires: str
+    revocable: bool
+
+
+def _as_role(value: Any) -> Role | None:
+    try:
+        return Role(str(value))
+    except ValueError:
+        return None
+
+
+class SettingsState(StaffPage, FormMixin, StaffArea):
+    NEED = Permission.MEMBERS_READ
+
+    portal_enabled: bool = False
+    can_manage_members: bool = False
+    can_manage_workspace: bool = False
+    members: list[MemberRow] = []
+    invitations: list[InvitationRow] = []
+    seats_used: int = 0
+    grantable_roles: list[RoleOption] = []
+    invite_role: str = Role.TEAM_LEAD.value
+
+    def _fetch(self, session: Session, actor: StaffActor) -> Events:
+        self.portal_enabled = workspaces.get_workspace(session, actor).portal_enabled
+        self.can_manage_members = role_has(actor.role, Permission.MEMBERS_MANAGE)
+        self.can_manage_workspace = role_has(actor.role, Permission.WORKSPACE_MANAGE)
+        self.members = [
+            MemberRow(
+                id=m.id,
+                name=m.name,
+                email=m.email,
+                role=m.role.value,
+                role_label=ROLE_LABELS[m.role],
+                is_self=m.id == actor.membership_id,
+                manageable=self.can_manage_members
+                and m.id != actor.membership_id
+                and can_grant(actor.role, m.role),
+            )
+            for m in members.list_members(session, actor)
+        ]
+        self.invitations = [
+            InvitationRow(
+                id=i.id,
+                email=i.email,
+                role_label=ROLE_LABELS[i.role],
+                expires=i.expires_at.strftime("%d %b %Y"),
+                revocable=self.can_manage_members and can_grant(actor.role, i.role),
+            )
+            for i in members.list_invitations(session, actor)
+        ]
+        self.seats_used = len(self.members) + len(self.invitations)
+        grantable = sorted(
+            (r for r in Role if can_grant(actor.role, r)), key=lambda r: (-ROLE_RANK[r], ROLE_LABELS[r])
+        )
+        self.grantable_roles = [RoleOption(value=r.value, label=ROLE_LABELS[r]) for r in grantable]
+        if self.invite_role not in {r.value for r in grantable} and grantable:
+            self.invite_role = grantable[-1].value
+        return None
+
+    @rx.var
+    def has_invitations(self) -> bool:
+        return bool(self.invitations)
+
+    @rx.var
+    def invitation_count(self) -> int:
+        return len(self.invitations)
+
+    # -- module -----------------------------------------------------------------------------------------------
+
+    @event
+    def set_portal_enabled(self, enabled: bool) -> Events:
+        def run(session: Session, actor: StaffActor) -> Events:
+            ws = workspaces.set_portal_enabled(session, actor, enabled=enabled is True)
+            self._fetch(session, actor)
+            if ws.portal_enabled:
+                return rx.toast.success("Customer Portal turned on. Invited contacts can sign in now.")
+            return rx.toast.success(
+                "Customer Portal turned off. No contact can sign in until it is on again."
+            )
+
+        return self._act(run)
+
+    # -- members ----------------------------------------------------------------------------------------------
+
+    @event
+    def set_invite_role(self, value: str) -> None:
+        self.invite_role = str(value)[:40]
+
+    @event
+    def invite_member(self, form: dict[str, Any]) -> Events:
+        self.errors = {}
+        email = self._text(form, "email", label="an email address", required=True, max_len=320)
+        role = _as_role(self.invite_role)
+        if role is None:
+            self._fail("role", "Choose a role.")
+        if not self._valid() or role is None:
+            return None
+
+        def run(session: Session, actor: StaffActor) -> Events:
+            issued = members.invite_member(session, actor, email=email, role=role)
+            self._fetch(session, actor)
+            return [
+                rx.set_value("invite-email", ""),
+                rx.toast.success(
+                    f"Invitation sent to {issued.invitation.email}. It shows under pending invitations until "
+                    "they accept."
+                ),
+            ]
+
+        return self._act(run)
+
+    @event
+    def change_role(self, membership_id: int, role: str) -> Events:
+        target, new_role = parse_id(membership_id), _as_role(role)
+        if target is None or new_role is None:
+            return rx.toast.error("Choose a role.")
+
+        def run(session: Session, actor: StaffActor) -> Events:
+            member = members.change_role(session, actor, target, role=new_role)
+            self._fetch(session, actor)
+            return rx.toast.success(
+                f"{member.name or member.email} is now {ROLE_LABELS[member.role]}, from their next action."
+            )
+
+        return self._act(run)
+
+    @event
+    def remove_member(self, membership_id: int) -> Events:
+        target = parse_id(membership_id)
+        if target is None:
+            return None
+
+        def run(session: Session, actor: StaffActor) -> Events:
+            members.remove_member(session, actor, target)
+            self._fetch(session, actor)
+            return rx.toast.success("Member removed. Their open pages lose access on their next action.")
+
+        return self._act(run)
+
+    @event
+    def revoke_invitation(self, invitation_id: int) -> Events:
+        target = parse_id(invitation_id)
+        if target is None:
+            return None
+
+        def run(session: Session, actor: StaffActor) -> Events:
+            inv = members.revoke_invitation(session, actor, target)
+            self._fetch(session, actor)
+            return rx.toast.success(f"Invitation for {inv.email} revoked. Its link no longer works.")
+
+        return self._act(run)
