@@ -6,12 +6,15 @@ approvals of one estimate yield exactly one decision, one follow-up task and one
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models import (
+    Contact,
     CustomerAccount,
     Estimate,
     EstimateLine,
@@ -19,12 +22,13 @@ from models import (
     EstimateVersion,
     utcnow,
 )
-from models.portal import PortalEstimate, PortalLine
-from models.schemas import EstimateLineRead, EstimateRead, Page
+from models.portal import PortalEstimate, PortalLine, PortalLineChange, PortalVersionChanges
+from models.schemas import MAX_PAGE_SIZE, EstimateLineRead, EstimateRead, Page
 from portal_app.services import audit, tasks
 from portal_app.services.access import (
     Actor,
     ContactActor,
+    StaffActor,
     get_scoped,
     require_contact,
     require_staff,
@@ -428,42 +432,360 @@ def get_estimate(session: Session, actor: Actor, estimate_id: int) -> EstimateRe
     return _staff_read(session, get_scoped(session, actor, Estimate, estimate_id))
 
 
+SEARCH_MAX_CHARS = 100
+
+
+def _like_term(text: str) -> str:
+    """A case-insensitive ``LIKE`` pattern matching ``text`` literally (``%``, ``_`` and ``\\`` escaped)."""
+    text = " ".join(text.split())[:SEARCH_MAX_CHARS].lower()
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def list_estimates(
     session: Session,
     actor: Actor,
     *,
     account_id: int | None = None,
     status: EstimateStatus | None = None,
+    search: str = "",
     offset: int = 0,
     limit: int = 25,
 ) -> Page[EstimateRead]:
-    """One page of the workspace's estimates, newest first (headers only, no lines)."""
+    """One page of the workspace's estimates, most recently updated first (headers only, no lines).
+
+    Scoped to the actor's workspace (``estimates:read``; ``Forbidden``/``NotFound`` otherwise). ``search`` matches
+    the number, the title or the account's name, case-insensitively and literally; the account join is limited
+    to the same workspace. Paginated in the database.
+    """
     staff = require_staff(actor, Permission.ESTIMATES_READ)
     query = scoped_select(staff, Estimate)
     if account_id is not None:
         query = query.where(Estimate.account_id == account_id)
     if status is not None:
         query = query.where(Estimate.status == status)
-    return Page.fetch(
+    if search.strip():
+        term = _like_term(search)
+        query = query.join(
+            CustomerAccount,
+            sa.and_(
+                col(CustomerAccount.id) == col(Estimate.account_id),
+                col(CustomerAccount.workspace_id) == staff.workspace_id,
+            ),
+        ).where(
+            sa.or_(
+                sa.func.lower(Estimate.number).like(term, escape="\\"),
+                sa.func.lower(Estimate.title).like(term, escape="\\"),
+                sa.func.lower(CustomerAccount.name).like(term, escape="\\"),
+            )
+        )
+    page = Page.fetch(
         session,
         query.order_by(col(Estimate.updated_at).desc(), col(Estimate.id).desc()),
         EstimateRead,
         offset=offset,
         limit=limit,  # type: ignore[attr-defined]
     )
+    return _with_totals(session, staff, page)
+
+
+def _with_totals(session: Session, staff: StaffActor, page: Page[EstimateRead]) -> Page[EstimateRead]:
+    """The page's estimates with their current version's amounts: one query for the whole page."""
+    ids = [e.id for e in page.items]
+    if not ids:
+        return page
+    rows = session.exec(
+        select(EstimateVersion)
+        .join(
+            Estimate,
+            sa.and_(
+                col(Estimate.id) == col(EstimateVersion.estimate_id),
+                col(Estimate.current_version) == col(EstimateVersion.version),
+            ),
+        )
+        .where(
+            col(EstimateVersion.workspace_id) == staff.workspace_id, col(EstimateVersion.estimate_id).in_(ids)
+        )
+    ).all()
+    amounts = {
+        v.estimate_id: {
+            "subtotal_minor": v.subtotal_minor,
+            "tax_minor": v.tax_minor,
+            "total_minor": v.total_minor,
+            "cost_minor": v.cost_minor,
+            "customer_notes": v.customer_notes,
+        }
+        for v in rows
+    }
+    items = [e.model_copy(update=amounts.get(e.id, {})) for e in page.items]
+    return page.model_copy(update={"items": items})
+
+
+def _waiting() -> sa.ColumnElement[bool]:
+    """An estimate waiting for the customer's decision: shared (current version) and not past its validity."""
+    return sa.and_(
+        col(Estimate.status) == EstimateStatus.SHARED,
+        sa.or_(col(Estimate.valid_until).is_(None), col(Estimate.valid_until) >= today()),
+    )
+
+
+def _portal_page(session: Session, query: Any, *, offset: int, limit: int) -> Page[PortalEstimate]:
+    """One page of portal estimates with their current version's totals: a count and one joined query."""
+    limit = max(1, min(int(limit), MAX_PAGE_SIZE))
+    offset = max(0, int(offset))
+    total = session.scalar(select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
+    joined = query.join(
+        EstimateVersion,
+        sa.and_(
+            col(EstimateVersion.estimate_id) == col(Estimate.id),
+            col(EstimateVersion.version) == col(Estimate.current_version),
+        ),
+    ).add_columns(EstimateVersion.subtotal_minor, EstimateVersion.tax_minor, EstimateVersion.total_minor)
+    items = [
+        PortalEstimate.model_validate(est).model_copy(
+            update={"subtotal_minor": sub, "tax_minor": tax, "total_minor": tot}
+        )
+        for est, sub, tax, tot in session.execute(joined.offset(offset).limit(limit)).all()
+    ]
+    return Page(items=items, total=int(total), offset=offset, limit=limit)
 
 
 def portal_list_estimates(
-    session: Session, actor: Actor, *, offset: int = 0, limit: int = 25
+    session: Session, actor: Actor, *, offset: int = 0, limit: int = 25, waiting_first: bool = False
 ) -> Page[PortalEstimate]:
-    """The contact's account's shared estimates (never drafts), newest first."""
+    """The contact's account's shared estimates (never drafts) with totals, newest first.
+
+    Scoped to the contact's account and operations permission (``NotFound`` otherwise). ``waiting_first`` puts
+    the ones waiting for the contact's decision on top.
+    """
     if not isinstance(actor, ContactActor):
         raise NotFound()
-    query = scoped_select(actor, Estimate).order_by(col(Estimate.updated_at).desc(), col(Estimate.id).desc())
-    return Page.fetch(session, query, PortalEstimate, offset=offset, limit=limit)
+    query = scoped_select(actor, Estimate)
+    order: list[Any] = [col(Estimate.updated_at).desc(), col(Estimate.id).desc()]
+    if waiting_first:
+        order.insert(0, sa.case((_waiting(), 0), else_=1))
+    return _portal_page(session, query.order_by(*order), offset=offset, limit=limit)
+
+
+def portal_waiting_estimates(session: Session, actor: Actor, *, limit: int = 3) -> Page[PortalEstimate]:
+    """The estimates waiting for the contact's decision, nearest validity date first (undated last).
+
+    Scoped to the contact's account and operations permission (``NotFound`` otherwise); ``total`` counts all
+    of them, ``items`` holds at most ``limit``.
+    """
+    contact = require_contact(actor, ContactPermission.OPERATIONS)
+    query = (
+        scoped_select(contact, Estimate)
+        .where(_waiting())
+        .order_by(col(Estimate.valid_until).is_(None), col(Estimate.valid_until), col(Estimate.id))
+    )
+    return _portal_page(session, query, offset=0, limit=limit)
+
+
+def _line_key(line: PortalLine) -> str:
+    return " ".join(line.description.split()).casefold()
+
+
+def diff_lines(before: list[PortalLine], after: list[PortalLine]) -> list[PortalLineChange]:
+    """Lines added, removed or changed (quantity, price or tax) from ``before`` to ``after``, matched by
+    description; unchanged lines are left out. Added and changed lines in ``after``'s order, then removed ones."""
+    pool: dict[str, list[PortalLine]] = {}
+    for line in before:
+        pool.setdefault(_line_key(line), []).append(line)
+    out: list[PortalLineChange] = []
+    for line in after:
+        same = pool.get(_line_key(line))
+        if not same:
+            out.append(PortalLineChange(change="added", description=line.description, after=line))
+            continue
+        old = same.pop(0)
+        if (old.quantity, old.unit_price_minor, old.tax_rate_bp) != (
+            line.quantity,
+            line.unit_price_minor,
+            line.tax_rate_bp,
+        ):
+            out.append(
+                PortalLineChange(change="changed", description=line.description, before=old, after=line)
+            )
+    for rest in pool.values():
+        out.extend(
+            PortalLineChange(change="removed", description=old.description, before=old) for old in rest
+        )
+    return out
+
+
+def portal_version_changes(session: Session, actor: Actor, estimate_id: int) -> PortalVersionChanges | None:
+    """What the current version of a re-issued estimate changed against the version before it (every earlier
+    version was shared: re-issuing shares at once). ``None`` for a first version.
+
+    Scoped like ``portal_get_estimate`` (the contact's account, operations permission, never drafts:
+    ``NotFound`` otherwise). Customer-facing fields only: no costs.
+    """
+    if not isinstance(actor, ContactActor):
+        raise NotFound()
+    est = get_scoped(session, actor, Estimate, estimate_id)
+    if est.current_version <= 1:
+        return None
+    versions = session.exec(
+        select(EstimateVersion).where(
+            EstimateVersion.estimate_id == est.id,
+            col(EstimateVersion.version).in_([est.current_version - 1, est.current_version]),
+        )
+    ).all()
+    by_number = {v.version: v for v in versions}
+    prev, cur = by_number.get(est.current_version - 1), by_number.get(est.current_version)
+    if prev is None or cur is None:
+        return None
+    lines = session.exec(
+        select(EstimateLine)
+        .where(col(EstimateLine.version_id).in_([prev.id, cur.id]))
+        .order_by(col(EstimateLine.position))
+    ).all()
+    before = [PortalLine.model_validate(ln) for ln in lines if ln.version_id == prev.id]
+    after = [PortalLine.model_validate(ln) for ln in lines if ln.version_id == cur.id]
+    return PortalVersionChanges(
+        previous_version=prev.version,
+        previous_total_minor=prev.total_minor,
+        notes_changed=prev.customer_notes != cur.customer_notes,
+        lines=diff_lines(before, after),
+    )
 
 
 def portal_get_estimate(session: Session, actor: Actor, estimate_id: int) -> PortalEstimate:
     if not isinstance(actor, ContactActor):
         raise NotFound()
     return _portal_read(session, get_scoped(session, actor, Estimate, estimate_id))
+
+
+# -- The staff detail page: versions, what changed, who decided ----------------------------------------------
+
+MAX_VERSIONS_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class VersionSummary:
+    version: int
+    created_at: datetime
+    total_minor: int
+    line_count: int
+
+
+@dataclass(frozen=True)
+class LineChange:
+    """One difference between the previous and the current version: ``added``, ``removed`` or ``changed``."""
+
+    kind: str
+    description: str
+    before: EstimateLineRead | None
+    after: EstimateLineRead | None
+
+
+@dataclass(frozen=True)
+class EstimateDetail:
+    estimate: EstimateRead
+    account_name: str
+    signature: str  # the name the contact typed to approve ("" otherwise)
+    decided_by: str  # the deciding contact's name ("" when undecided)
+    versions: list[VersionSummary]  # newest first, at most MAX_VERSIONS_SHOWN
+    changes: list[LineChange]  # current version against the previous one; empty for version 1
+
+
+def _staff_line_key(line: EstimateLineRead) -> str:
+    return " ".join(line.description.split()).casefold()
+
+
+def diff_staff_lines(before: list[EstimateLineRead], after: list[EstimateLineRead]) -> list[LineChange]:
+    """Lines matched by description (case and spacing ignored; repeated descriptions in order): a line only in
+    ``after`` is added, only in ``before`` removed, in both with another quantity, price, tax rate or cost changed."""
+    remaining: dict[str, list[EstimateLineRead]] = {}
+    for line in before:
+        remaining.setdefault(_staff_line_key(line), []).append(line)
+    changes: list[LineChange] = []
+    for line in after:
+        olds = remaining.get(_staff_line_key(line))
+        if not olds:
+            changes.append(LineChange("added", line.description, None, line))
+            continue
+        old = olds.pop(0)
+        fields = ("quantity", "unit_price_minor", "tax_rate_bp", "unit_cost_minor")
+        if any(getattr(old, f) != getattr(line, f) for f in fields):
+            changes.append(LineChange("changed", line.description, old, line))
+    for olds in remaining.values():
+        changes.extend(LineChange("removed", old.description, old, None) for old in olds)
+    return changes
+
+
+def get_estimate_detail(session: Session, actor: Actor, estimate_id: int) -> EstimateDetail:
+    """Everything the staff detail page shows: the current version, the version history (newest first, bounded),
+    the line differences from the previous version, the account's name and the customer's decision.
+
+    Scoped to the actor's workspace (``estimates:read``); ``NotFound`` for a missing estimate and for another
+    workspace's alike. A constant number of queries whatever the number of versions.
+    """
+    staff = require_staff(actor, Permission.ESTIMATES_READ)
+    est = get_scoped(session, staff, Estimate, estimate_id)
+    current = _staff_read(session, est)
+    account = session.exec(
+        select(CustomerAccount).where(
+            CustomerAccount.id == est.account_id, CustomerAccount.workspace_id == staff.workspace_id
+        )
+    ).one()
+    line_count = (
+        select(sa.func.count())
+        .where(col(EstimateLine.version_id) == col(EstimateVersion.id))
+        .correlate(EstimateVersion)
+        .scalar_subquery()
+    )
+    rows = session.exec(
+        select(EstimateVersion, line_count)
+        .where(
+            EstimateVersion.workspace_id == staff.workspace_id,
+            EstimateVersion.estimate_id == est.id,
+        )
+        .order_by(col(EstimateVersion.version).desc())
+        .limit(MAX_VERSIONS_SHOWN)
+    ).all()
+    versions = [VersionSummary(v.version, v.created_at, v.total_minor, int(n or 0)) for v, n in rows]
+    changes: list[LineChange] = []
+    previous = next((v for v, _ in rows if v.version == est.current_version - 1), None)
+    if previous is not None:
+        old_lines = session.exec(
+            select(EstimateLine)
+            .where(EstimateLine.version_id == previous.id, EstimateLine.workspace_id == staff.workspace_id)
+            .order_by(col(EstimateLine.position))
+        ).all()
+        changes = diff_staff_lines([EstimateLineRead.model_validate(ln) for ln in old_lines], current.lines)
+    decided_by = ""
+    if est.decided_by_contact_id is not None:
+        contact = session.exec(
+            select(Contact).where(
+                Contact.id == est.decided_by_contact_id, Contact.workspace_id == staff.workspace_id
+            )
+        ).first()
+        decided_by = contact.name if contact else ""
+    return EstimateDetail(
+        estimate=current,
+        account_name=account.name,
+        signature=est.signature,
+        decided_by=decided_by,
+        versions=versions,
+        changes=changes,
+    )
+
+
+def account_names(session: Session, actor: Actor, account_ids: list[int]) -> dict[int, str]:
+    """Names of the actor's workspace's accounts among ``account_ids`` (at most 100; others are left out).
+
+    For list pages that show the account beside each row: one query for the whole page.
+    """
+    staff = require_staff(actor, Permission.ESTIMATES_READ)
+    ids = sorted({i for i in account_ids if isinstance(i, int)})[:100]
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(CustomerAccount).where(
+            CustomerAccount.workspace_id == staff.workspace_id,
+            col(CustomerAccount.id).in_(ids),
+        )
+    ).all()
+    return {a.id: a.name for a in rows if a.id is not None}
