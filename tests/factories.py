@@ -13,10 +13,13 @@ from models import (
     ContactAccess,
     ContactStatus,
     CustomerAccount,
+    FollowUpTask,
     Membership,
     Role,
+    TaskStatus,
     User,
     Workspace,
+    utcnow,
 )
 from portal_app.services import access
 from portal_app.services.access import ContactActor, OperatorActor, StaffActor
@@ -162,3 +165,34 @@ def operator() -> OperatorActor:
 
 def days(k: int) -> date:
     return date(2026, 1, 1) + timedelta(days=k)
+
+
+def make_task(
+    session: Session,
+    ws: Workspace,
+    *,
+    account: CustomerAccount | None = None,
+    title: str | None = None,
+    source_type: str = "estimate",
+    source_id: int = 1,
+    assignee_role: Role | None = Role.TEAM_LEAD,
+    assignee_user_id: int | None = None,
+    due_in: timedelta | None = timedelta(days=1),
+    status: TaskStatus = TaskStatus.OPEN,
+) -> FollowUpTask:
+    """A follow-up task inserted directly (the services create them only from customer actions)."""
+    task = FollowUpTask(
+        workspace_id=ws.id,  # type: ignore[arg-type]
+        account_id=account.id if account else None,
+        title=title or f"Follow up {n()}",
+        source_type=source_type,
+        source_id=source_id,
+        trigger="estimate.approved",
+        assignee_role=assignee_role,
+        assignee_user_id=assignee_user_id,
+        due_at=utcnow() + due_in if due_in is not None else None,
+        status=status,
+    )
+    session.add(task)
+    session.flush()
+    return task

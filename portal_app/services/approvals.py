@@ -5,24 +5,45 @@ transaction, retried safely with an idempotency key, decided exactly once under 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import date
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
-from models import ApprovalRequest, ApprovalStatus, CustomerAccount, utcnow
+from models import ApprovalRequest, ApprovalStatus, AuditEvent, Contact, CustomerAccount, Estimate, utcnow
 from models.portal import PortalApproval
 from models.schemas import ApprovalRead, Page
 from portal_app.services import audit
-from portal_app.services.access import Actor, get_scoped, require_contact, require_staff, scoped_select
+from portal_app.services.access import (
+    Actor,
+    StaffActor,
+    get_scoped,
+    require_contact,
+    require_staff,
+    scoped_select,
+)
 from portal_app.services.errors import Conflict, ValidationFailed
 from portal_app.services.idempotency import run_customer_action
 from portal_app.services.permissions import ContactPermission, Permission
-from portal_app.services.tasks import open_follow_up
+from portal_app.services.tasks import member_names, open_follow_up
 
 TITLE_MAX = 200
 TEXT_MAX = 4000
+SEARCH_MAX = 100
+
+
+class ApprovalView(ApprovalRead):
+    """An approval request as staff pages show it: the names behind its ids and the record it is about."""
+
+    account_name: str = ""
+    requested_by_name: str = ""
+    decided_by_name: str = ""  # the contact who answered
+    estimate_id: int | None = None  # the linked estimate, if the request named one
+    estimate_label: str = ""  # "EST-0007 Website redesign"
+
 
 # What a contact may answer, and the status each answer leads to.
 DECISIONS: dict[str, ApprovalStatus] = {
@@ -79,17 +100,25 @@ def create_approval_request(
     description: str = "",
     due_on: date | None = None,
     internal_notes: str = "",
+    estimate_id: int | None = None,
 ) -> ApprovalRead:
     """Ask an account of the staff member's workspace for an approval (``approvals:manage``).
 
-    The account is looked up in the actor's workspace. Raises ``NotFound`` (account missing or not in the
-    workspace), ``Forbidden`` (role), ``Conflict`` (archived account), ``ValidationFailed`` (title/text).
+    The account is looked up in the actor's workspace. ``estimate_id`` optionally links the request to one of
+    that account's estimates; the link is recorded in the request's ``approval.created`` audit event (the table
+    has no link column yet), so it is as permanent as the audit trail. Raises ``NotFound`` (account or estimate
+    missing or not in the workspace), ``Forbidden`` (role), ``Conflict`` (archived account),
+    ``ValidationFailed`` (title/text, an estimate of another account).
     """
     staff = require_staff(actor, Permission.APPROVALS_MANAGE)
     account = get_scoped(session, staff, CustomerAccount, account_id)
     if account.archived:
         raise Conflict("This account is archived.")
     assert account.id is not None
+    if estimate_id is not None:
+        estimate = get_scoped(session, staff, Estimate, estimate_id)
+        if estimate.account_id != account.id:
+            raise ValidationFailed(f"Estimate {estimate.number} belongs to another account.")
     approval = ApprovalRequest(
         workspace_id=staff.workspace_id,
         account_id=account.id,
@@ -108,7 +137,7 @@ def create_approval_request(
         action="approval.created",
         target_type="approval",
         target_id=approval.id,
-        data={"account_id": account.id},
+        data={"account_id": account.id, "estimate_id": estimate_id},
     )
     session.commit()
     return ApprovalRead.model_validate(approval)
@@ -138,10 +167,64 @@ def cancel_approval_request(session: Session, actor: Actor, approval_id: int) ->
     return ApprovalRead.model_validate(approval)
 
 
-def get_approval(session: Session, actor: Actor, approval_id: int) -> ApprovalRead:
-    """One approval request of the staff member's workspace (``approvals:read``); ``NotFound`` otherwise."""
+def get_approval(session: Session, actor: Actor, approval_id: int) -> ApprovalView:
+    """One approval request of the staff member's workspace (``approvals:read``) with its names, the contact who
+    answered and the linked estimate; ``NotFound`` otherwise."""
     staff = require_staff(actor, Permission.APPROVALS_READ)
-    return ApprovalRead.model_validate(get_scoped(session, staff, ApprovalRequest, approval_id))
+    row = get_scoped(session, staff, ApprovalRequest, approval_id)
+    view = _describe(session, staff, [ApprovalRead.model_validate(row)])[0]
+    people = member_names(session, staff, [row.requested_by_user_id] if row.requested_by_user_id else [])
+    decided_by = ""
+    if row.decided_by_contact_id is not None:
+        contact = session.exec(
+            scoped_select(staff, Contact).where(Contact.id == row.decided_by_contact_id)
+        ).first()
+        decided_by = (contact.name or contact.email) if contact else "A former contact"
+    estimate_id, estimate_label = _linked_estimate(session, staff, row)
+    return view.model_copy(
+        update={
+            "requested_by_name": people.get(row.requested_by_user_id or 0, ""),
+            "decided_by_name": decided_by,
+            "estimate_id": estimate_id,
+            "estimate_label": estimate_label,
+        }
+    )
+
+
+def _linked_estimate(session: Session, staff: StaffActor, row: ApprovalRequest) -> tuple[int | None, str]:
+    """The estimate named when the request was created (read from its creation event), if still in scope."""
+    created = session.exec(
+        select(AuditEvent.data).where(
+            AuditEvent.workspace_id == staff.workspace_id,
+            AuditEvent.target_type == "approval",
+            AuditEvent.target_id == row.id,
+            AuditEvent.action == "approval.created",
+        )
+    ).first()
+    linked = json.loads(created or "{}").get("estimate_id")
+    if not isinstance(linked, int):
+        return None, ""
+    estimate = session.exec(
+        scoped_select(staff, Estimate).where(Estimate.id == linked, Estimate.account_id == row.account_id)
+    ).first()
+    if estimate is None:
+        return None, ""
+    return linked, f"{estimate.number} {estimate.title}"
+
+
+def _describe(session: Session, staff: StaffActor, rows: Sequence[ApprovalRead]) -> list[ApprovalView]:
+    account_ids = {r.account_id for r in rows}
+    names = (
+        {
+            a.id: a.name
+            for a in session.exec(
+                scoped_select(staff, CustomerAccount).where(col(CustomerAccount.id).in_(account_ids))
+            )
+        }
+        if account_ids
+        else {}
+    )
+    return [ApprovalView(**r.model_dump(), account_name=names.get(r.account_id, "")) for r in rows]
 
 
 def list_approvals(
@@ -150,12 +233,14 @@ def list_approvals(
     *,
     status: ApprovalStatus | None = None,
     account_id: int | None = None,
+    search: str = "",
     offset: int = 0,
     limit: int = 25,
-) -> Page[ApprovalRead]:
-    """One page of the workspace's approval requests, newest first (``approvals:read``).
+) -> Page[ApprovalView]:
+    """One page of the workspace's approval requests, newest first (``approvals:read``), with account names.
 
     ``account_id`` only narrows within the workspace: an id from another workspace yields an empty page.
+    ``search`` matches the title, case-insensitively. Filtered and paged in the database.
     """
     staff = require_staff(actor, Permission.APPROVALS_READ)
     query = scoped_select(staff, ApprovalRequest)
@@ -163,8 +248,15 @@ def list_approvals(
         query = query.where(ApprovalRequest.account_id == account_id)
     if status is not None:
         query = query.where(ApprovalRequest.status == status)
+    term = " ".join(search.split())[:SEARCH_MAX].lower()
+    if term:
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(sa.func.lower(ApprovalRequest.title).like(f"%{escaped}%", escape="\\"))
     query = query.order_by(col(ApprovalRequest.created_at).desc(), col(ApprovalRequest.id).desc())
-    return Page.fetch(session, query, ApprovalRead, offset=offset, limit=limit)
+    page = Page.fetch(session, query, ApprovalRead, offset=offset, limit=limit)
+    return Page[ApprovalView](
+        items=_describe(session, staff, page.items), total=page.total, offset=page.offset, limit=page.limit
+    )
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -192,14 +284,35 @@ def portal_list_approvals(
     status: ApprovalStatus | None = None,
     offset: int = 0,
     limit: int = 25,
+    waiting_first: bool = False,
 ) -> Page[PortalApproval]:
-    """One page of the contact's account's approval requests, newest first (operations permission)."""
+    """One page of the contact's account's approval requests, newest first (operations permission).
+
+    ``waiting_first`` puts pending requests on top. ``NotFound`` without operations permission.
+    """
     contact = require_contact(actor, ContactPermission.OPERATIONS)
     query = scoped_select(contact, ApprovalRequest)
     if status is not None:
         query = query.where(ApprovalRequest.status == status)
-    query = query.order_by(col(ApprovalRequest.created_at).desc(), col(ApprovalRequest.id).desc())
-    return Page.fetch(session, query, PortalApproval, offset=offset, limit=limit)
+    order: list[Any] = [col(ApprovalRequest.created_at).desc(), col(ApprovalRequest.id).desc()]
+    if waiting_first:
+        order.insert(0, sa.case((col(ApprovalRequest.status) == ApprovalStatus.PENDING, 0), else_=1))
+    return Page.fetch(session, query.order_by(*order), PortalApproval, offset=offset, limit=limit)
+
+
+def portal_pending_approvals(session: Session, actor: Actor, *, limit: int = 3) -> Page[PortalApproval]:
+    """The contact's account's requests waiting for an answer, nearest due date first (undated last).
+
+    Scoped to the contact's account and operations permission (``NotFound`` otherwise); ``total`` counts all
+    of them, ``items`` holds at most ``limit``.
+    """
+    contact = require_contact(actor, ContactPermission.OPERATIONS)
+    query = (
+        scoped_select(contact, ApprovalRequest)
+        .where(ApprovalRequest.status == ApprovalStatus.PENDING)
+        .order_by(col(ApprovalRequest.due_on).is_(None), col(ApprovalRequest.due_on), col(ApprovalRequest.id))
+    )
+    return Page.fetch(session, query, PortalApproval, offset=0, limit=limit)
 
 
 def respond_to_approval(
