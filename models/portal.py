@@ -141,3 +141,21 @@ class PortalDelivery(PortalModel):
     expected_on: date | None
     updated_at: datetime
     events: list[PortalDeliveryEvent] = []
+
+
+class PortalLineChange(PortalModel):
+    """One line that differs between two shared versions of an estimate (customer-facing fields only)."""
+
+    change: str  # "added", "removed", "changed"
+    description: str
+    before: PortalLine | None = None
+    after: PortalLine | None = None
+
+
+class PortalVersionChanges(PortalModel):
+    """What a re-issued estimate changed against the version shared before it."""
+
+    previous_version: int
+    previous_total_minor: int
+    notes_changed: bool
+    lines: list[PortalLineChange] = []

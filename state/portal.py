@@ -1,24 +1,25 @@
-"""Contact portal home (``/portal``): the account the contact is looking at and what they may see there."""
+"""Contact portal home (``/portal``): what waits for the contact's decision first, then the other areas.
+
+The account switcher lives in the portal shell (``ContactArea.switch_account``).
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from datetime import date
 
 import reflex as rx
+from sqlmodel import Session
 
-from portal_app import routes
-from portal_app.services import accounts, portal_access, sessions
+from portal_app import formatting, routes
+from portal_app.services import approvals, estimates
 from portal_app.services.access import ContactActor
-from portal_app.services.errors import DomainError
 from portal_app.services.permissions import ContactPermission
-from state.base import BaseState, Events, event, full_reload
+from state.base import Events, event
+from state.pages import GATE_NO_ACCESS, GATE_SIGNED_OUT, ContactArea, ContactPage
 
-
-@dataclasses.dataclass
-class AccountOption:
-    id: str
-    name: str
+# How many of the waiting estimates and approvals the home lists (nearest deadline first); the counts cover all.
+WAITING_SHOWN = 3
 
 
 @dataclasses.dataclass
@@ -29,6 +30,16 @@ class AreaRow:
     allowed: bool
 
 
+@dataclasses.dataclass
+class WaitingRow:
+    """One estimate or approval waiting for the contact: display strings and its page."""
+
+    title: str
+    detail: str  # number and amount, or the request's first words
+    deadline: str  # "valid until 12 Mar 2027", "due in 3 days", "" when none
+    href: str
+
+
 _AREAS: tuple[tuple[ContactPermission, str, str], ...] = (
     (ContactPermission.BILLING, "Billing", "Invoices, statements and payment proof."),
     (ContactPermission.OPERATIONS, "Operations", "Estimates, approvals and delivery status."),
@@ -37,57 +48,69 @@ _AREAS: tuple[tuple[ContactPermission, str, str], ...] = (
 )
 
 
-class PortalHomeState(BaseState):
-    signed_in: bool = False
-    loaded: bool = False
-    account_name: str = ""
-    current_account_id: str = ""
-    accounts: list[AccountOption] = []
-    areas: list[AreaRow] = []
+def _valid_until(d: date | None) -> str:
+    text = formatting.day(d)
+    return f"Valid until {text}" if text else ""
+
+
+def first_upper(text: str) -> str:
+    """``"due in 3 days"`` as a sentence starts: ``"Due in 3 days"``."""
+    return text[:1].upper() + text[1:]
+
+
+def team_phrase(name: str) -> str:
+    """How the contact pages name the workspace in a sentence: "The Acme team" (or "The team")."""
+    return f"The {name} team" if name else "The team"
+
+
+class PortalHomeState(ContactPage, ContactArea):
+    areas: rx.Field[list[AreaRow]] = rx.field([])
+    operations: rx.Field[bool] = rx.field(False)
+    estimates_waiting: rx.Field[int] = rx.field(0)
+    approvals_waiting: rx.Field[int] = rx.field(0)
+    waiting_estimates: rx.Field[list[WaitingRow]] = rx.field([])
+    waiting_approvals: rx.Field[list[WaitingRow]] = rx.field([])
 
     @rx.var
-    def has_several_accounts(self) -> bool:
-        return len(self.accounts) > 1
+    def waiting_total(self) -> int:
+        return self.estimates_waiting + self.approvals_waiting
 
-    @event
-    def load(self) -> Events:
-        try:
-            with self._db() as session:
-                principal = self._principal(session)
-                actor = principal.actor if principal else None
-                if not isinstance(actor, ContactActor):
-                    self.reset()
-                    self.loaded = True
-                    self._set_viewer(None)
-                    # Signed out, revoked, or the portal closed: the sign-in page is the way back in.
-                    return rx.redirect(routes.PORTAL_SIGN_IN, replace=True)
-                account = accounts.portal_get_account(session, actor)
-                linked = portal_access.list_contact_accounts(session, actor)
-        except DomainError as exc:
-            return self._refused(exc, reload=PortalHomeState.load)
-        self.signed_in = True
-        self.account_name = account.name
-        self.current_account_id = str(account.id)
-        self.accounts = [AccountOption(id=str(a.id), name=a.name) for a in linked]
+    def _fetch(self, session: Session, actor: ContactActor) -> Events:
         self.areas = [
             AreaRow(key=perm.value, title=title, body=body, allowed=perm in actor.permissions)
             for perm, title, body in _AREAS
         ]
-        self._set_viewer(principal, name=account.name, context="Customer portal")
-        self.loaded = True
+        self.operations = ContactPermission.OPERATIONS in actor.permissions
+        if not self.operations:
+            self.estimates_waiting = self.approvals_waiting = 0
+            self.waiting_estimates, self.waiting_approvals = [], []
+            return None
+        est_page = estimates.portal_waiting_estimates(session, actor, limit=WAITING_SHOWN)
+        app_page = approvals.portal_pending_approvals(session, actor, limit=WAITING_SHOWN)
+        self.estimates_waiting, self.approvals_waiting = est_page.total, app_page.total
+        self.waiting_estimates = [
+            WaitingRow(
+                title=e.title,
+                detail=f"{e.number} · {formatting.money(e.total_minor, e.currency)}",
+                deadline=_valid_until(e.valid_until),
+                href=routes.record_url(routes.PORTAL_ESTIMATES, e.id),
+            )
+            for e in est_page.items
+        ]
+        self.waiting_approvals = [
+            WaitingRow(
+                title=a.title,
+                detail=a.description[:120],
+                deadline=first_upper(formatting.due(a.due_on)),
+                href=routes.record_url(routes.PORTAL_APPROVALS, a.id),
+            )
+            for a in app_page.items
+        ]
         return None
 
     @event
-    def switch_account(self, account_id: Any) -> Events:
-        try:
-            target = int(account_id)
-        except (TypeError, ValueError):
-            return None
-        if str(target) == self.current_account_id:
-            return None
-        try:
-            with self._db() as session:
-                sessions.switch_account(session, self._token(), target)
-        except DomainError as exc:
-            return self._refused(exc, reload=PortalHomeState.load)
-        return full_reload(routes.PORTAL)
+    def send_to_sign_in(self) -> Events:
+        """After ``load``: a visitor without a contact session goes to the portal's sign-in page."""
+        if self.gate in (GATE_SIGNED_OUT, GATE_NO_ACCESS):
+            return rx.redirect(routes.PORTAL_SIGN_IN, replace=True)
+        return None

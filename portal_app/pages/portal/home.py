@@ -1,13 +1,15 @@
-"""Customer portal home (``/portal``): the contact's account and what they may see there."""
+"""Customer portal home (``/portal``): what waits for the contact's decision first, then the areas they may see."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
-from components.form import field_label
-from components.layout import page_shell
-from components.ui import loading_panel, section_card
-from state.portal import AreaRow, PortalHomeState
+from components.ui import section_card
+from portal_app import routes
+from portal_app.pages.portal.frame import portal_page
+from state.portal import AreaRow, PortalHomeState, WaitingRow
 
 S = PortalHomeState
 
@@ -60,41 +62,92 @@ def _area(area: AreaRow) -> rx.Component:
     )
 
 
-def _account_picker() -> rx.Component:
-    return rx.cond(
-        S.has_several_accounts,
+def _waiting_item(row: WaitingRow) -> rx.Component:
+    return rx.el.li(
         rx.vstack(
-            field_label("Viewing account", html_for="account-switcher", size="1"),
-            rx.select.root(
-                rx.select.trigger(min_width="220px", id="account-switcher"),
-                rx.select.content(
-                    rx.foreach(S.accounts, lambda a: rx.select.item(a.name, value=a.id)),
-                ),
-                value=S.current_account_id,
-                on_change=S.switch_account,
-            ),
+            rx.link(row.title, href=row.href, size="3", weight="bold"),
+            rx.cond(row.detail != "", rx.text(row.detail, size="2", color_scheme="gray")),
+            rx.cond(row.deadline != "", rx.badge(row.deadline, color_scheme="amber", variant="soft")),
             spacing="1",
             align="start",
         ),
+        padding_y="10px",
+        border_top=f"1px solid {rx.color('gray', 4)}",
+        list_style="none",
+    )
+
+
+def _waiting_group(title: str, count: Any, rows: Any, href: str, more: str, none: str) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.heading(title, size="3", as_="h3"),
+            rx.badge(count.to_string(), color_scheme=rx.cond(count > 0, "amber", "gray"), variant="solid"),
+            spacing="2",
+            align="center",
+        ),
+        rx.cond(
+            count > 0,
+            rx.el.ul(rx.foreach(rows, _waiting_item), margin="0", padding="0", width="100%"),
+            rx.text(none, size="2", color_scheme="gray"),
+        ),
+        rx.link(more, href=href, size="2", weight="medium"),
+        spacing="2",
+        align="start",
+        width="100%",
+    )
+
+
+def _waiting() -> rx.Component:
+    return section_card(
+        "Waiting for your decision",
+        rx.text(
+            rx.cond(
+                S.waiting_total > 0,
+                rx.cond(
+                    S.waiting_total == 1,
+                    "One item needs your answer. The nearest deadline comes first.",
+                    S.waiting_total.to_string()
+                    + " items need your answer. The nearest deadlines come first.",
+                ),
+                "Nothing needs your answer right now.",
+            ),
+            size="2",
+            id="waiting-summary",
+        ),
+        rx.grid(
+            _waiting_group(
+                "Estimates",
+                S.estimates_waiting,
+                S.waiting_estimates,
+                routes.PORTAL_ESTIMATES,
+                "All estimates",
+                "No estimate waits for you.",
+            ),
+            _waiting_group(
+                "Approvals",
+                S.approvals_waiting,
+                S.waiting_approvals,
+                routes.PORTAL_APPROVALS,
+                "All approval requests",
+                "No approval request waits for you.",
+            ),
+            columns=rx.breakpoints(initial="1", sm="2"),
+            gap="24px",
+            width="100%",
+        ),
+        id="waiting",
     )
 
 
 def _home() -> rx.Component:
     return rx.vstack(
-        rx.flex(
-            rx.vstack(
-                rx.text("Customer portal", size="1", color_scheme="gray", weight="medium"),
-                rx.heading(S.account_name, size="7", as_="h1", id="account-name"),
-                spacing="1",
-                align="start",
-            ),
-            _account_picker(),
-            justify="between",
-            align="end",
-            wrap="wrap",
-            gap="16px",
-            width="100%",
+        rx.vstack(
+            rx.text("Customer portal", size="1", color_scheme="gray", weight="medium"),
+            rx.heading(S.account_name, size="7", as_="h1", id="account-name"),
+            spacing="1",
+            align="start",
         ),
+        rx.cond(S.operations, _waiting()),
         section_card(
             "What you can see here",
             rx.grid(
@@ -112,5 +165,4 @@ def _home() -> rx.Component:
 
 
 def portal_home() -> rx.Component:
-    # Signed-out visitors are sent to the sign-in page by the loader; nothing renders before it answers.
-    return page_shell(rx.cond(rx.State.is_hydrated & S.signed_in, _home(), loading_panel()))
+    return portal_page(S, _home())

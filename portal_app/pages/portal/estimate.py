@@ -1,0 +1,282 @@
+"""Customer portal: one estimate (``/portal/estimates/[id]``): lines, totals, terms, what changed, and the decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from components.badges import status_badge
+from components.detail import detail_layout
+from components.form import control_props, field, field_error, submit_button
+from components.table import data_table
+from components.ui import section_card
+from portal_app import routes
+from portal_app.pages.portal.frame import back_link, portal_page
+from state.portal_estimates import ChangeRow, PortalEstimateState
+
+S = PortalEstimateState
+
+TITLE = "Estimate — Customer portal"
+DESCRIPTION = "An estimate shared with your account: its lines, totals and terms, and your answer."
+
+
+def _line(row: Any) -> list[rx.Component]:
+    return [
+        rx.text(row.description),
+        rx.text(row.quantity),
+        rx.text(row.unit_price),
+        rx.text(row.tax),
+        rx.text(row.total),
+    ]
+
+
+def _sum_line(label: str, value: rx.Var, *, strong: bool = False) -> rx.Component:
+    return rx.hstack(
+        rx.text(label, size="2", weight="bold" if strong else "regular"),
+        rx.text(value, size="3" if strong else "2", weight="bold" if strong else "regular"),
+        justify="between",
+        width="100%",
+        font_variant_numeric="tabular-nums",
+    )
+
+
+def _change(row: ChangeRow) -> rx.Component:
+    return rx.el.li(
+        rx.vstack(
+            rx.hstack(
+                status_badge(row.change, row.color),
+                rx.text(row.description, size="2", weight="medium"),
+                spacing="2",
+                align="center",
+                wrap="wrap",
+            ),
+            rx.cond(row.before != "", rx.text("Before: ", row.before, size="2", color_scheme="gray")),
+            rx.cond(row.after != "", rx.text("Now: ", row.after, size="2")),
+            spacing="1",
+            align="start",
+        ),
+        padding_y="8px",
+        list_style="none",
+    )
+
+
+def _changes() -> rx.Component:
+    return rx.cond(
+        S.previous_version > 0,
+        section_card(
+            "What changed",
+            rx.text(
+                "Compared with version ",
+                S.previous_version.to_string(),
+                ", shared before this one.",
+                size="2",
+            ),
+            rx.cond(
+                S.changes.length() > 0,
+                rx.el.ul(rx.foreach(S.changes, _change), margin="0", padding="0"),
+                rx.text("The lines are the same as before.", size="2"),
+            ),
+            rx.text("Total before: ", S.previous_total, " · now: ", S.total, size="2"),
+            rx.cond(S.notes_changed, rx.text("The terms changed too: please read them again.", size="2")),
+            id="changes",
+        ),
+    )
+
+
+def _main() -> rx.Component:
+    return rx.vstack(
+        _changes(),
+        section_card(
+            "Lines",
+            data_table(
+                [
+                    "Description",
+                    ("Qty", "right"),
+                    ("Unit price", "right"),
+                    ("Tax", "right"),
+                    ("Amount", "right"),
+                ],
+                S.lines,
+                _line,
+                caption="Estimate lines",
+                empty=rx.text("No lines.", size="2"),
+            ),
+            rx.vstack(
+                _sum_line("Subtotal", S.subtotal),
+                _sum_line("Tax", S.tax),
+                _sum_line("Total", S.total, strong=True),
+                spacing="1",
+                width="100%",
+                max_width="320px",
+                align_self="end",
+            ),
+        ),
+        rx.cond(
+            S.terms != "",
+            section_card("Terms", rx.text(S.terms, size="2", white_space="pre-wrap"), id="terms"),
+        ),
+        spacing="5",
+        width="100%",
+    )
+
+
+def _note_form(decision: str, label: str, hint: str, button: str, color: str) -> rx.Component:
+    name = f"{decision}_note"
+    control_id = name.replace("_", "-")
+    return rx.form(
+        rx.vstack(
+            rx.el.input(type="hidden", name="decision", value=decision),
+            field(
+                label,
+                rx.text_area(
+                    name=name, rows="4", max_length=4000, **control_props(control_id, S.errors[name], True)
+                ),
+                control_id=control_id,
+                hint=hint,
+                required=True,
+                error=S.errors[name],
+            ),
+            submit_button(button, color_scheme=color, width="100%"),  # type: ignore[arg-type]
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=S.decide,
+        width="100%",
+    )
+
+
+def _approve_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.el.input(type="hidden", name="decision", value="approve"),
+            field(
+                "Your full name",
+                rx.input(
+                    name="signature",
+                    max_length=200,
+                    **control_props("signature", S.errors["signature"], True),
+                ),
+                control_id="signature",
+                hint="Typing your name signs this approval.",
+                required=True,
+                error=S.errors["signature"],
+            ),
+            rx.vstack(
+                rx.hstack(
+                    rx.el.input(
+                        type="checkbox",
+                        name="accept_terms",
+                        width="18px",
+                        height="18px",
+                        margin_top="2px",
+                        flex_shrink="0",
+                        **control_props("accept-terms", S.errors["accept_terms"]),
+                    ),
+                    rx.text(
+                        rx.cond(
+                            S.terms != "",
+                            "I accept the terms of this estimate",
+                            "I accept this estimate as shown",
+                        ),
+                        as_="label",
+                        size="2",
+                        custom_attrs={"htmlFor": "accept-terms"},
+                    ),
+                    spacing="2",
+                    align="start",
+                ),
+                field_error(S.errors["accept_terms"], control_id="accept-terms"),
+                spacing="1",
+            ),
+            submit_button("Approve " + S.number, color_scheme="green", width="100%"),  # type: ignore[arg-type]
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=S.decide,
+        width="100%",
+    )
+
+
+def _decision() -> rx.Component:
+    return rx.cond(
+        S.open_for_decision,
+        rx.card(
+            rx.vstack(
+                rx.heading("Your answer", size="4", as_="h2"),
+                rx.text("Version ", S.version.to_string(), " is waiting for your decision.", size="2"),
+                field_error(S.errors["decision"], control_id="decision"),
+                rx.tabs.root(
+                    rx.tabs.list(
+                        rx.tabs.trigger("Approve", value="approve"),
+                        rx.tabs.trigger("Request changes", value="request_changes"),
+                        rx.tabs.trigger("Decline", value="decline"),
+                        size="1",
+                    ),
+                    rx.box(
+                        rx.tabs.content(_approve_form(), value="approve"),
+                        rx.tabs.content(
+                            _note_form(
+                                "request_changes",
+                                "What should change?",
+                                "The team reads this and shares a new version.",
+                                "Send change request",
+                                "amber",
+                            ),
+                            value="request_changes",
+                        ),
+                        rx.tabs.content(
+                            _note_form(
+                                "decline",
+                                "Why are you declining?",
+                                "The team is told; this version can no longer be approved.",
+                                "Decline estimate",
+                                "red",
+                            ),
+                            value="decline",
+                        ),
+                        padding_top="16px",
+                    ),
+                    default_value="approve",
+                    width="100%",
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            size="3",
+            width="100%",
+            id="decision",
+        ),
+        rx.callout(
+            rx.vstack(
+                rx.text(S.closed_reason),
+                rx.cond(S.decision_note != "", rx.text("Note: ", S.decision_note, white_space="pre-wrap")),
+                spacing="2",
+            ),
+            icon="info",
+            color_scheme="gray",
+            id="decision-closed",
+        ),
+    )
+
+
+def _page() -> rx.Component:
+    return detail_layout(
+        title=S.title,
+        number=S.number,
+        status=status_badge(S.status, S.color),
+        back=back_link("All estimates", routes.PORTAL_ESTIMATES),
+        facts=[
+            ("Total", rx.text(S.total, weight="bold")),
+            ("Valid until", rx.cond(S.valid_until != "", S.valid_until, "No end date")),
+            ("Version", S.version.to_string()),
+            ("Shared", S.shared_on),
+        ],
+        main=_main(),
+        aside=_decision(),
+        aside_label="Your answer",
+    )
+
+
+def portal_estimate() -> rx.Component:
+    return portal_page(S, _page())
