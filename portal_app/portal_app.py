@@ -5,21 +5,43 @@ import reflex as rx
 from portal_app import routes
 from portal_app.api import build_api
 from portal_app.pages.admin import home as admin_home
+from portal_app.pages.portal import approval as portal_approval
+from portal_app.pages.portal import approvals as portal_approvals
+from portal_app.pages.portal import estimate as portal_estimate
+from portal_app.pages.portal import estimates as portal_estimates
 from portal_app.pages.portal import home as portal_home
 from portal_app.pages.portal import sign_in as portal_sign_in
 from portal_app.pages.public import landing, module, preview, records
 from portal_app.pages.public.content import RECORDS
+from portal_app.pages.staff import account as staff_account
+from portal_app.pages.staff import accounts as staff_accounts
+from portal_app.pages.staff import approval as staff_approval
+from portal_app.pages.staff import approval_new as staff_approval_new
+from portal_app.pages.staff import approvals as staff_approvals
+from portal_app.pages.staff import estimate_form as staff_estimate_form
+from portal_app.pages.staff import estimates as staff_estimates
 from portal_app.pages.staff import home as staff_home
 from portal_app.pages.staff import onboarding
+from portal_app.pages.staff import settings as staff_settings
+from portal_app.pages.staff import task as staff_task
+from portal_app.pages.staff import tasks as staff_tasks
 from portal_app.services.mailer import mail_loop
 from portal_app.settings import Environment, get_settings
+from state.accounts import AccountDetailState, AccountsListState
+from state.approvals import ApprovalDetailState, ApprovalNewState, ApprovalsListState
 from state.base import BaseState
+from state.estimate_form import EstimateFormState
+from state.estimates import EstimateDetailState, EstimatesListState
 from state.onboarding import OnboardingState
 from state.operator import OperatorState
 from state.portal import PortalHomeState
+from state.portal_approvals import PortalApprovalsState, PortalApprovalState
+from state.portal_estimates import PortalEstimatesState, PortalEstimateState
 from state.portal_sign_in import PortalSignInState
 from state.public_preview import PreviewState
-from state.staff import StaffDashboardState
+from state.settings import SettingsState
+from state.staff import StaffHomeState
+from state.tasks import TaskDetailState, TasksListState
 
 # The Radix theme is configured in rxconfig.py (RadixThemesPlugin); App(theme=...) is deprecated.
 app = rx.App(api_transformer=build_api())
@@ -36,9 +58,70 @@ PAGES = [
     (landing, landing.landing, routes.HOME, BaseState.load_viewer),
     (module, module.module_page, routes.MODULE, BaseState.load_viewer),
     (preview, preview.preview_page, routes.PREVIEW, [PreviewState.load, BaseState.load_viewer]),
-    (staff_home, staff_home.staff_home, routes.STAFF, StaffDashboardState.load),
+    (staff_home, staff_home.staff_home, routes.STAFF, StaffHomeState.load),
+    (staff_settings, staff_settings.settings_page, routes.STAFF_SETTINGS, SettingsState.load),
+    (staff_accounts, staff_accounts.accounts_page, routes.STAFF_ACCOUNTS, AccountsListState.load),
+    (
+        staff_account,
+        staff_account.account_page,
+        routes.record_pattern(routes.STAFF_ACCOUNTS),
+        AccountDetailState.load,
+    ),
+    (staff_estimates, staff_estimates.estimates_page, routes.STAFF_ESTIMATES, EstimatesListState.load),
+    (
+        staff_estimate_form,
+        staff_estimate_form.estimate_form_page,
+        f"{routes.STAFF_ESTIMATES}/{routes.NEW}",
+        EstimateFormState.load,
+    ),
+    (
+        staff_estimates,
+        staff_estimates.estimate_detail_page,
+        routes.record_pattern(routes.STAFF_ESTIMATES),
+        EstimateDetailState.load,
+    ),
+    (
+        staff_estimate_form,
+        staff_estimate_form.estimate_form_page,
+        routes.record_pattern(routes.STAFF_ESTIMATES, routes.EDIT),
+        EstimateFormState.load,
+    ),
+    (staff_tasks, staff_tasks.tasks_page, routes.STAFF_TASKS, TasksListState.load),
+    (staff_task, staff_task.task_page, routes.record_pattern(routes.STAFF_TASKS), TaskDetailState.load),
+    (staff_approvals, staff_approvals.approvals_page, routes.STAFF_APPROVALS, ApprovalsListState.load),
+    (
+        staff_approval_new,
+        staff_approval_new.approval_new_page,
+        f"{routes.STAFF_APPROVALS}/{routes.NEW}",
+        ApprovalNewState.load,
+    ),
+    (
+        staff_approval,
+        staff_approval.approval_page,
+        routes.record_pattern(routes.STAFF_APPROVALS),
+        ApprovalDetailState.load,
+    ),
     (onboarding, onboarding.onboarding, routes.ONBOARDING, OnboardingState.load),
-    (portal_home, portal_home.portal_home, routes.PORTAL, PortalHomeState.load),
+    (
+        portal_home,
+        portal_home.portal_home,
+        routes.PORTAL,
+        [PortalHomeState.load, PortalHomeState.send_to_sign_in],
+    ),
+    (portal_estimates, portal_estimates.portal_estimates, routes.PORTAL_ESTIMATES, PortalEstimatesState.load),
+    (
+        portal_estimate,
+        portal_estimate.portal_estimate,
+        routes.record_pattern(routes.PORTAL_ESTIMATES),
+        PortalEstimateState.load,
+    ),
+    (portal_approvals, portal_approvals.portal_approvals, routes.PORTAL_APPROVALS, PortalApprovalsState.load),
+    (
+        portal_approval,
+        portal_approval.portal_approval,
+        routes.record_pattern(routes.PORTAL_APPROVALS),
+        PortalApprovalState.load,
+    ),
     (portal_sign_in, portal_sign_in.portal_sign_in, routes.PORTAL_SIGN_IN, PortalSignInState.load),
     (admin_home, admin_home.operator_home, routes.OPERATOR, OperatorState.load),
 ]
