@@ -35,7 +35,9 @@ _STACK_CSS = (
     # they keep whatever height they had, so a page narrowed from desktop width collapsed its cards to nothing.
     f".{STACK_CLASS} .rt-ScrollAreaRoot,.{STACK_CLASS} .rt-ScrollAreaViewport"
     "{display:block;height:auto}"
-    f".{STACK_CLASS} .rt-ScrollAreaViewport>div{{display:block !important;min-width:0 !important}}"
+    # Radix sizes the scroll area's content to ``fit-content``, which as a block is as narrow as its longest line.
+    f".{STACK_CLASS} .rt-ScrollAreaViewport>div{{display:block !important;min-width:0 !important;"
+    "width:100% !important}"
     f".{STACK_CLASS} tr{{border-bottom:1px solid var(--gray-5);padding:10px 0}}"
     f".{STACK_CLASS} tr:last-child{{border-bottom:none}}"
     f".{STACK_CLASS} td{{box-shadow:none;padding:2px 12px;text-align:left !important}}"
