@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import reflex as rx
 from sqlmodel import Session
@@ -197,9 +197,61 @@ class _Page(rx.State, mixin=True):
             return [rx.toast.error(exc.message), type(self).load]  # type: ignore[attr-defined]
         return rx.toast.error(exc.message)
 
+    # Each kind of page says who may see it and what its shell shows; loading and acting are the same for all.
+
+    def _resolve(self, session: Session) -> tuple[Principal | None, Any, str]:
+        """(principal, actor or None, gate) for the session on this event."""
+        raise NotImplementedError
+
+    def _fill_shell(self, session: Session, principal: Principal, actor: Any) -> None:
+        raise NotImplementedError
+
+    def _closed(self, session: Session, principal: Principal | None, gate: str) -> None:
+        """Before a gate closes the page on load: the header shows who is signed in, if anyone."""
+        self._set_viewer(principal, name="Signed in" if principal else "")
+
+    def _refused_act(self, gate: str) -> Events:
+        """What an action answers when the actor can no longer act here (the page shows the gate)."""
+        return None
+
+    def _fetch(self, session: Session, actor: Any) -> Events:
+        return None
+
+    @event
+    def load(self) -> Events:
+        try:
+            with self._db() as session:
+                principal, actor, gate = self._resolve(session)
+                if actor is None or principal is None:
+                    self._closed(session, principal, gate)
+                    self._close(gate)
+                    return None
+                self._fill_shell(session, principal, actor)
+                result = self._fetch(session, actor)
+                self.gate = GATE_READY
+                return result
+        except DomainError as exc:
+            return self._policy(exc, loading=True)
+
+    def _reload(self) -> Events:
+        """Fetch the page's data again for the current actor (after a page move, a filter, an action)."""
+        return self._act(self._fetch)
+
+    def _act(self, work: Callable[[Session, Any], Events]) -> Events:
+        """Run one action for the current actor: re-resolved now, whatever the page showed."""
+        try:
+            with self._db() as session:
+                _, actor, gate = self._resolve(session)
+                if actor is None:
+                    self._close(gate)
+                    return self._refused_act(gate)
+                return work(session, actor)
+        except DomainError as exc:
+            return self._policy(exc, loading=False)
+
 
 class StaffPage(_Page, mixin=True):
-    """A staff page: set ``NEED`` to the permission it requires and write ``_fetch``."""
+    """A staff page: set ``NEED`` to the permission it requires and write ``_fetch(session, actor)``."""
 
     NEED: ClassVar[Permission | None] = None
 
@@ -208,10 +260,7 @@ class StaffPage(_Page, mixin=True):
         """The gate's sign-in link, coming back to this page."""
         return sign_in_target("staff", self.router.url.path or routes.STAFF)
 
-    def _fetch(self, session: Session, actor: StaffActor) -> Events:
-        return None
-
-    def _resolve_staff(self, session: Session) -> tuple[Principal | None, StaffActor | None, str]:
+    def _resolve(self, session: Session) -> tuple[Principal | None, StaffActor | None, str]:
         principal = self._principal(session)
         actor = principal.actor if principal else None
         if not isinstance(actor, StaffActor):
@@ -228,50 +277,21 @@ class StaffPage(_Page, mixin=True):
             return principal, None, GATE_NO_ACCESS
         return principal, actor, GATE_READY
 
-    @event
-    def load(self) -> Events:
-        try:
-            with self._db() as session:
-                principal, actor, gate = self._resolve_staff(session)
-                if actor is None or principal is None:
-                    self._set_viewer(principal, name="Signed in" if principal else "")
-                    self._close(gate)
-                    return None
-                self._fill_staff_shell(session, principal, actor)
-                result = self._fetch(session, actor)
-                self.gate = GATE_READY
-                return result
-        except DomainError as exc:
-            return self._policy(exc, loading=True)
+    def _fill_shell(self, session: Session, principal: Principal, actor: StaffActor) -> None:
+        self._fill_staff_shell(session, principal, actor)
 
-    def _reload(self) -> Events:
-        """Fetch the page's data again for the current actor (after a page move, a filter, an action)."""
-        return self._act(self._fetch)
-
-    def _act(self, work: Callable[[Session, StaffActor], Events]) -> Events:
-        """Run one action for the current actor: re-resolved now, whatever the page showed."""
-        try:
-            with self._db() as session:
-                _, actor, gate = self._resolve_staff(session)
-                if actor is None:
-                    self._close(gate)
-                    if gate == GATE_NO_WORKSPACE:
-                        return rx.toast.error("Your access to this workspace has ended.")
-                    return None
-                return work(session, actor)
-        except DomainError as exc:
-            return self._policy(exc, loading=False)
+    def _refused_act(self, gate: str) -> Events:
+        return (
+            rx.toast.error("Your access to this workspace has ended.") if gate == GATE_NO_WORKSPACE else None
+        )
 
 
 class ContactPage(_Page, mixin=True):
-    """A contact page: set ``NEED`` to the contact permission it requires and write ``_fetch``."""
+    """A contact page: set ``NEED`` to the contact permission it requires and write ``_fetch(session, actor)``."""
 
     NEED: ClassVar[ContactPermission | None] = None
 
-    def _fetch(self, session: Session, actor: ContactActor) -> Events:
-        return None
-
-    def _resolve_contact(self, session: Session) -> tuple[Principal | None, ContactActor | None, str]:
+    def _resolve(self, session: Session) -> tuple[Principal | None, ContactActor | None, str]:
         principal = self._principal(session)
         actor = principal.actor if principal else None
         if not isinstance(actor, ContactActor):
@@ -284,38 +304,16 @@ class ContactPage(_Page, mixin=True):
             return principal, None, GATE_NOT_FOUND
         return principal, actor, GATE_READY
 
-    @event
-    def load(self) -> Events:
-        try:
-            with self._db() as session:
-                principal, actor, gate = self._resolve_contact(session)
-                if actor is None or principal is None:
-                    if gate == GATE_NOT_FOUND and principal is not None:
-                        self._fill_contact_shell(session, principal, principal.actor)  # type: ignore[arg-type]
-                    else:
-                        self._set_viewer(principal, name="Signed in" if principal else "")
-                    self._close(gate)
-                    return None
-                self._fill_contact_shell(session, principal, actor)
-                result = self._fetch(session, actor)
-                self.gate = GATE_READY
-                return result
-        except DomainError as exc:
-            return self._policy(exc, loading=True)
+    def _fill_shell(self, session: Session, principal: Principal, actor: ContactActor) -> None:
+        self._fill_contact_shell(session, principal, actor)
 
-    def _reload(self) -> Events:
-        return self._act(self._fetch)
-
-    def _act(self, work: Callable[[Session, ContactActor], Events]) -> Events:
-        try:
-            with self._db() as session:
-                _, actor, gate = self._resolve_contact(session)
-                if actor is None:
-                    self._close(gate)
-                    return None
-                return work(session, actor)
-        except DomainError as exc:
-            return self._policy(exc, loading=False)
+    def _closed(self, session: Session, principal: Principal | None, gate: str) -> None:
+        if gate == GATE_NOT_FOUND and principal is not None and isinstance(principal.actor, ContactActor):
+            self._fill_contact_shell(
+                session, principal, principal.actor
+            )  # "Not found" inside the portal shell
+        else:
+            super()._closed(session, principal, gate)
 
 
 class OperatorPage(_Page, mixin=True):
@@ -330,45 +328,18 @@ class OperatorPage(_Page, mixin=True):
         """The gate's operator sign-in link, coming back to the operator area."""
         return routes.sign_in_url("operator", routes.OPERATOR)
 
-    def _fetch(self, session: Session, actor: OperatorActor) -> Events:
-        return None
-
-    def _resolve_operator(self, session: Session) -> tuple[Principal | None, OperatorActor | None, str]:
+    def _resolve(self, session: Session) -> tuple[Principal | None, OperatorActor | None, str]:
         principal = self._principal(session)
         actor = principal.actor if principal else None
         if not isinstance(actor, OperatorActor):
             return principal, None, GATE_NO_ACCESS if principal else GATE_SIGNED_OUT
         return principal, actor, GATE_READY
 
-    @event
-    def load(self) -> Events:
-        try:
-            with self._db() as session:
-                principal, actor, gate = self._resolve_operator(session)
-                if actor is None or principal is None:
-                    self._set_viewer(principal, name="Signed in" if principal else "")
-                    self._close(gate)
-                    return None
-                self._set_viewer(principal, name=actor.email, context="Platform")
-                result = self._fetch(session, actor)
-                self.gate = GATE_READY
-                return result
-        except DomainError as exc:
-            return self._policy(exc, loading=True)
+    def _fill_shell(self, session: Session, principal: Principal, actor: OperatorActor) -> None:
+        self._set_viewer(principal, name=actor.email, context="Platform")
 
-    def _reload(self) -> Events:
-        return self._act(self._fetch)
-
-    def _act(self, work: Callable[[Session, OperatorActor], Events]) -> Events:
-        try:
-            with self._db() as session:
-                _, actor, gate = self._resolve_operator(session)
-                if actor is None:
-                    self._close(gate)
-                    return rx.toast.error("Operator access is required.")
-                return work(session, actor)
-        except DomainError as exc:
-            return self._policy(exc, loading=False)
+    def _refused_act(self, gate: str) -> Events:
+        return rx.toast.error("Operator access is required.")
 
 
 def sign_in_target(kind: str, path: str) -> str:
