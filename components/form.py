@@ -18,6 +18,7 @@ A field with a validation error::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
@@ -136,3 +137,38 @@ def submit_button(label: Any, *, loading: Var[bool] | bool = False, **props: Any
         size=props.pop("size", "3"),
         **props,
     )
+
+
+def control_field(
+    label: Any,
+    control: Callable[..., rx.Component],
+    *,
+    control_id: str,
+    error: Var[Any] | str = "",
+    hint: Any = "",
+    required: bool = False,
+    field_props: dict[str, Any] | None = None,
+    **control_args: Any,
+) -> rx.Component:
+    """``field`` around ``control(**control_args)`` (``rx.input``, ``rx.text_area``…), the control given its id,
+    invalid state and descriptions (``control_props``) from ``control_id``, ``error`` and ``hint``."""
+    return field(
+        label,
+        control(**control_args, **control_props(control_id, error, bool(hint))),
+        control_id=control_id,
+        hint=hint,
+        required=required,
+        error=error,
+        **(field_props or {}),
+    )
+
+
+def stacked_form(
+    *children: rx.Component, on_submit: Any, spacing: str = "2", align: str | None = "start"
+) -> rx.Component:
+    """A small form: its fields and its submit button one under the other, full width (a task's "Assign",
+    an answer with a note)."""
+    stack: dict[str, Any] = {"spacing": spacing}
+    if align is not None:
+        stack["align"] = align
+    return rx.form(rx.vstack(*children, **stack, width="100%"), on_submit=on_submit, width="100%")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
+from reflex.vars.base import Var
 
 from components.session import sign_out_button
 from components.theme import palette_style
@@ -69,22 +72,42 @@ def viewer_area() -> rx.Component:
     )
 
 
+def band_style() -> dict[str, Any]:
+    """A header band's lower edge and background (the site header, the staff and portal headers)."""
+    return {"border_bottom": f"1px solid {rx.color('gray', 5)}", "background_color": rx.color("gray", 1)}
+
+
+def brand_link(
+    name: Var[str] | str,
+    href: str,
+    *,
+    icon_size: int = 20,
+    size: str = "3",
+    name_id: str | None = None,
+    decorative_icon: bool = True,
+) -> rx.Component:
+    """The shield mark and a name (the product, the workspace), linking to ``href``: the start of every header."""
+    icon_props: dict[str, Any] = {"aria_hidden": "true"} if decorative_icon else {}
+    text_props: dict[str, Any] = {"id": name_id} if name_id else {}
+    return rx.link(
+        rx.hstack(
+            rx.icon("shield-check", size=icon_size, color=rx.color("teal", 10), **icon_props),
+            rx.text(name, size=size, weight="bold", **text_props),  # type: ignore[arg-type]
+            spacing="2",
+            align="center",
+        ),
+        href=href,
+        underline="none",
+        color_scheme="gray",
+        high_contrast=True,
+    )
+
+
 def header() -> rx.Component:
     return rx.el.header(
         rx.container(
             rx.flex(
-                rx.link(
-                    rx.hstack(
-                        rx.icon("shield-check", size=22, color=rx.color("teal", 10)),
-                        rx.text(PRODUCT_NAME, size="4", weight="bold"),
-                        align="center",
-                        spacing="2",
-                    ),
-                    href=routes.HOME,
-                    underline="none",
-                    color_scheme="gray",
-                    high_contrast=True,
-                ),
+                brand_link(PRODUCT_NAME, routes.HOME, icon_size=22, size="4", decorative_icon=False),
                 rx.hstack(
                     rx.el.nav(
                         rx.hstack(
@@ -108,8 +131,7 @@ def header() -> rx.Component:
             size="4",
             padding_y="14px",
         ),
-        border_bottom=f"1px solid {rx.color('gray', 5)}",
-        background_color=rx.color("gray", 1),
+        **band_style(),
         # Sticky from tablet width up; on a phone the wrapped header would cover a third of the screen.
         position=rx.breakpoints(initial="static", sm="sticky"),
         top="0",

@@ -22,7 +22,7 @@ import reflex as rx
 from reflex.vars.base import Var
 
 from components.form import field_label
-from components.layout import footer, viewer_area
+from components.layout import band_style, brand_link, footer, viewer_area
 from components.session import sign_out_button
 from components.theme import palette_style
 from portal_app import routes
@@ -142,24 +142,62 @@ def switcher(
 # -- staff ---------------------------------------------------------------------------------------------------
 
 
-def _staff_link(item: Any) -> rx.Component:
+def _nav_row(
+    item: Any, content: rx.Component, *, row: dict[str, Any] | None = None, **link: Any
+) -> rx.Component:
+    """One navigation row: a list item holding the link to ``item.href``, marked current when ``item.active``."""
     return rx.el.li(
         rx.link(
-            rx.hstack(nav_icon(item.icon), rx.text(item.label, size="2"), spacing="2", align="center"),
+            content,
             href=item.href,
             aria_current=_current(item),
             underline="none",
-            color_scheme="gray",
-            high_contrast=True,
-            weight=rx.cond(item.active, "bold", "regular"),
-            display="block",
-            padding="6px 10px",
-            border_radius="6px",
-            background_color=rx.cond(item.active, rx.color("accent", 4), "transparent"),
-            _hover={"background_color": rx.color("gray", 4)},
+            **link,
             class_name="kit-nav-link",
         ),
         list_style="none",
+        **(row or {}),
+    )
+
+
+def _icon_label(item: Any) -> rx.Component:
+    return rx.hstack(nav_icon(item.icon), rx.text(item.label, size="2"), spacing="2", align="center")
+
+
+def _bar_link(item: Any, idle_weight: str, **style: Any) -> rx.Component:
+    """A row of a staff or top navigation: icon and label in the text colour, bold while current."""
+    return _nav_row(
+        item,
+        _icon_label(item),
+        color_scheme="gray",
+        high_contrast=True,
+        weight=rx.cond(item.active, "bold", idle_weight),
+        display="block",
+        **style,
+    )
+
+
+def _header_row(*start: rx.Component, end: rx.Component, gap: str, **props: Any) -> rx.Component:
+    """The header's line: ``start`` (brand, who, switcher) on the left, ``end`` on the right; wraps on phones."""
+    return rx.flex(
+        rx.flex(*start, align="center", gap=gap, wrap="wrap"),
+        end,
+        justify="between",
+        align="center",
+        wrap="wrap",
+        gap="12px",
+        **props,
+    )
+
+
+def _staff_link(item: Any) -> rx.Component:
+    return _bar_link(
+        item,
+        "regular",
+        padding="6px 10px",
+        border_radius="6px",
+        background_color=rx.cond(item.active, rx.color("accent", 4), "transparent"),
+        _hover={"background_color": rx.color("gray", 4)},
     )
 
 
@@ -217,18 +255,7 @@ def staff_shell(
     switcher: rx.Component | None = None,
 ) -> rx.Component:
     """A staff page: header (workspace, "Acting as <role>", switcher, who is signed in), navigation, main."""
-    brand = rx.link(
-        rx.hstack(
-            rx.icon("shield-check", size=20, color=rx.color("teal", 10), aria_hidden="true"),
-            rx.text(workspace_name, size="3", weight="bold", id="shell-workspace-name"),
-            spacing="2",
-            align="center",
-        ),
-        href=routes.STAFF,
-        underline="none",
-        color_scheme="gray",
-        high_contrast=True,
-    )
+    brand = brand_link(workspace_name, routes.STAFF, name_id="shell-workspace-name")
     acting = rx.text(
         "Acting as ",
         rx.el.strong(acting_as),
@@ -238,24 +265,15 @@ def staff_shell(
         white_space="nowrap",
     )
     header = rx.el.header(
-        rx.flex(
-            rx.flex(
-                brand,
-                acting,
-                *([switcher] if switcher is not None else []),
-                align="center",
-                gap="16px",
-                wrap="wrap",
-            ),
-            viewer_area(),
-            justify="between",
-            align="center",
-            wrap="wrap",
-            gap="12px",
+        _header_row(
+            brand,
+            acting,
+            *([switcher] if switcher is not None else []),
+            end=viewer_area(),
+            gap="16px",
             padding="12px 20px",
         ),
-        border_bottom=f"1px solid {rx.color('gray', 5)}",
-        background_color=rx.color("gray", 1),
+        **band_style(),
         width="100%",
     )
     phone_menu = rx.el.details(
@@ -268,8 +286,7 @@ def staff_shell(
         rx.box(staff_nav(nav, label="Workspace navigation (menu)"), padding="8px 12px 16px"),
         class_name="kit-menu",
         display=rx.breakpoints(initial="block", md="none"),
-        border_bottom=f"1px solid {rx.color('gray', 5)}",
-        background_color=rx.color("gray", 1),
+        **band_style(),
     )
     sidebar = rx.box(
         staff_nav(nav),
@@ -308,46 +325,28 @@ def staff_shell(
 
 
 def _portal_top_link(item: Any) -> rx.Component:
-    return rx.el.li(
-        rx.link(
-            rx.hstack(nav_icon(item.icon), rx.text(item.label, size="2"), spacing="2", align="center"),
-            href=item.href,
-            aria_current=_current(item),
-            underline="none",
-            color_scheme="gray",
-            high_contrast=True,
-            weight=rx.cond(item.active, "bold", "medium"),
-            display="block",
-            padding="10px 4px",
-            border_bottom=rx.cond(item.active, f"2px solid {rx.color('accent', 9)}", "2px solid transparent"),
-            class_name="kit-nav-link",
-        ),
-        list_style="none",
+    return _bar_link(
+        item,
+        "medium",
+        padding="10px 4px",
+        border_bottom=rx.cond(item.active, f"2px solid {rx.color('accent', 9)}", "2px solid transparent"),
     )
 
 
 def _portal_bottom_link(item: Any) -> rx.Component:
-    return rx.el.li(
-        rx.link(
-            rx.vstack(
-                nav_icon(item.icon, size=20),
-                rx.text(item.label, size="1", trim="both"),
-                spacing="1",
-                align="center",
-            ),
-            href=item.href,
-            aria_current=_current(item),
-            underline="none",
-            color=rx.cond(item.active, rx.color("accent", 11), rx.color("gray", 12)),
-            weight=rx.cond(item.active, "bold", "regular"),
-            display="block",
-            padding="8px 2px",
-            class_name="kit-nav-link",
+    return _nav_row(
+        item,
+        rx.vstack(
+            nav_icon(item.icon, size=20),
+            rx.text(item.label, size="1", trim="both"),
+            spacing="1",
+            align="center",
         ),
-        list_style="none",
-        flex="1",
-        text_align="center",
-        min_width="0",
+        row={"flex": "1", "text_align": "center", "min_width": "0"},
+        color=rx.cond(item.active, rx.color("accent", 11), rx.color("gray", 12)),
+        weight=rx.cond(item.active, "bold", "regular"),
+        display="block",
+        padding="8px 2px",
     )
 
 
@@ -364,30 +363,11 @@ def portal_shell(
     """
     title = workspace_name if isinstance(workspace_name, Var) or workspace_name else "Customer portal"
     top_bar = rx.el.header(
-        rx.flex(
-            rx.flex(
-                rx.link(
-                    rx.hstack(
-                        rx.icon("shield-check", size=20, color=rx.color("teal", 10), aria_hidden="true"),
-                        rx.text(title, size="3", weight="bold"),
-                        spacing="2",
-                        align="center",
-                    ),
-                    href=routes.PORTAL,
-                    underline="none",
-                    color_scheme="gray",
-                    high_contrast=True,
-                ),
-                rx.text(account_name, size="2", color_scheme="gray", id="shell-account-name"),
-                *([switcher] if switcher is not None else []),
-                align="center",
-                gap="12px",
-                wrap="wrap",
-            ),
-            rx.cond(Var.create(account_name).to(str) != "", sign_out_button()),
-            justify="between",
-            align="center",
-            wrap="wrap",
+        _header_row(
+            brand_link(title, routes.PORTAL),
+            rx.text(account_name, size="2", color_scheme="gray", id="shell-account-name"),
+            *([switcher] if switcher is not None else []),
+            end=rx.cond(Var.create(account_name).to(str) != "", sign_out_button()),
             gap="12px",
             padding="12px 16px",
             max_width="1100px",
@@ -407,8 +387,7 @@ def portal_shell(
             aria_label="Portal navigation",
             display=rx.breakpoints(initial="none", sm="block"),
         ),
-        border_bottom=f"1px solid {rx.color('gray', 5)}",
-        background_color=rx.color("gray", 1),
+        **band_style(),
         width="100%",
     )
     bottom_bar = rx.el.nav(

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import reflex as rx
 from reflex.vars.base import Var
 
+from components.detail import page_header
 from components.form import field, field_label
 from components.ui import visually_hidden
 
@@ -292,4 +293,26 @@ def filter_select(
         control_id=control_id,
         width=props.pop("width", "auto"),
         **props,
+    )
+
+
+def paged_list(
+    title: str,
+    purpose: Var[str] | str,
+    table: rx.Component,
+    *,
+    more: Var[bool] | bool,
+    page_label: Var[str] | str,
+    has_prev: Var[bool] | bool,
+    has_next: Var[bool] | bool,
+    on_prev: Any,
+    on_next: Any,
+) -> rx.Component:
+    """A plain list page: the header, then the table in a card with the pager under it while ``more`` (the list
+    runs past one page)."""
+    return rx.vstack(
+        page_header(title, purpose),
+        rx.card(table, rx.cond(more, pager(page_label, has_prev, has_next, on_prev, on_next)), width="100%"),
+        spacing="4",
+        width="100%",
     )

@@ -20,7 +20,7 @@ from portal_app.statuses import status_color, status_label
 from state.base import Events, event, parse_id
 from state.inputs import InputError, parse_day
 from state.mixins import DetailMixin, FormMixin, ListMixin
-from state.pages import StaffArea, StaffPage, SwitchOption
+from state.pages import RecordRow, StaffArea, StaffPage, SwitchOption
 from state.tasks import ALL_STATUSES, TaskRow, account_choices, task_rows
 
 NO_ESTIMATE = "none"
@@ -28,15 +28,8 @@ TASKS_SHOWN = 20
 
 
 @dataclasses.dataclass
-class ApprovalRow:
-    id: int = 0
-    ref: str = ""  # "Approval #4"
-    href: str = ""
-    title: str = ""
+class ApprovalRow(RecordRow):
     account_name: str = ""
-    status: str = ""
-    status_label: str = ""
-    status_color: str = ""
     due: str = ""
     requested: str = ""
 

@@ -8,13 +8,22 @@ validate it before a service sees it, and the services scope it again.
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 import reflex as rx
 
 from state.base import Events, event, parse_id
 
 SEARCH_MAX = 100
+
+
+class _Paged(Protocol):
+    @property
+    def total(self) -> int: ...
+
+
+_PageT = TypeVar("_PageT", bound=_Paged)
 
 
 class ListMixin(rx.State, mixin=True):
@@ -84,6 +93,16 @@ class ListMixin(rx.State, mixin=True):
         """After a fetch: a page past the end (rows deleted meanwhile, a forged offset) moves to the last page."""
         if self.total and self.offset >= self.total:
             self.offset = max(0, (self.total - 1) // self.PAGE_SIZE * self.PAGE_SIZE)
+
+    def _fetch_page(self, fetch: Callable[[int], _PageT]) -> _PageT:
+        """``fetch(offset)`` the page at ``self.offset`` and set ``self.total``; a page past the end is fetched
+        again as the last page."""
+        page = fetch(self.offset)
+        self.total, start = page.total, self.offset
+        self._clamp_offset()
+        if self.offset != start:
+            page = fetch(self.offset)
+        return page
 
     @event
     def next_page(self) -> Events:

@@ -56,6 +56,19 @@ class SwitchOption:
     label: str
 
 
+@dataclasses.dataclass
+class RecordRow:
+    """What a staff list row shows of any record (display strings only); a record's row adds its own columns."""
+
+    id: int = 0
+    ref: str = ""  # "Task #12", "Approval #4"
+    href: str = ""
+    title: str = ""
+    status: str = ""
+    status_label: str = ""
+    status_color: str = ""
+
+
 # The staff navigation, in order: (label, route, group, icon, permission needed). Filtered per member.
 STAFF_NAV: tuple[tuple[str, str, str, str, Permission | None], ...] = (
     ("Home", routes.STAFF, "Work", "house", None),

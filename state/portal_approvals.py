@@ -18,10 +18,10 @@ from models.portal import PortalApproval
 from portal_app import formatting, routes
 from portal_app.services import approvals
 from portal_app.services.access import ContactActor
-from portal_app.services.errors import Conflict
 from portal_app.services.permissions import ContactPermission
 from portal_app.statuses import status_color, status_label
 from state.base import Events, event
+from state.decisions import DecisionMixin
 from state.mixins import DetailMixin, FormMixin, ListMixin
 from state.pages import ContactArea, ContactPage
 from state.portal import first_upper, team_phrase
@@ -55,15 +55,11 @@ class PortalApprovalsState(ContactPage, ListMixin, ContactArea):
     rows: rx.Field[list[ApprovalRow]] = rx.field([])
 
     def _fetch(self, session: Session, actor: ContactActor) -> Events:
-        page = approvals.portal_list_approvals(
-            session, actor, offset=self.offset, limit=self.PAGE_SIZE, waiting_first=True
-        )
-        self.total, start = page.total, self.offset
-        self._clamp_offset()
-        if self.offset != start:
-            page = approvals.portal_list_approvals(
-                session, actor, offset=self.offset, limit=self.PAGE_SIZE, waiting_first=True
+        page = self._fetch_page(
+            lambda offset: approvals.portal_list_approvals(
+                session, actor, offset=offset, limit=self.PAGE_SIZE, waiting_first=True
             )
+        )
         self.rows = [
             ApprovalRow(
                 href=routes.record_url(routes.PORTAL_APPROVALS, a.id),
@@ -77,20 +73,13 @@ class PortalApprovalsState(ContactPage, ListMixin, ContactArea):
         return None
 
 
-class PortalApprovalState(ContactPage, DetailMixin, FormMixin, ContactArea):
+class PortalApprovalState(ContactPage, DetailMixin, FormMixin, DecisionMixin, ContactArea):
     NEED: ClassVar[ContactPermission | None] = ContactPermission.OPERATIONS
 
-    title: rx.Field[str] = rx.field("")
     description: rx.Field[str] = rx.field("")
-    status: rx.Field[str] = rx.field("")
-    color: rx.Field[str] = rx.field("gray")
     asked_on: rx.Field[str] = rx.field("")
     due: rx.Field[str] = rx.field("")
     decided_on: rx.Field[str] = rx.field("")
-    decision_note: rx.Field[str] = rx.field("")
-    closed_reason: rx.Field[str] = rx.field("")
-    open_for_decision: rx.Field[bool] = rx.field(False)
-    _loaded_id: int = 0
 
     def _fetch(self, session: Session, actor: ContactActor) -> Events:
         a = approvals.portal_get_approval(session, actor, self._record_id())
@@ -119,12 +108,8 @@ class PortalApprovalState(ContactPage, DetailMixin, FormMixin, ContactArea):
     @event
     def respond(self, form: dict[str, Any]) -> Events:
         """Approve (comment optional) or decline (comment required)."""
-        self.errors = {}
-        if not self.open_for_decision:
-            return None
-        decision = form.get("decision") if isinstance(form, dict) else None
-        if decision not in APPROVAL_DECISIONS:
-            self._fail("decision", "Choose approve or decline.")
+        decision = self._chosen(form, APPROVAL_DECISIONS, "Choose approve or decline.")
+        if decision is None:
             return None
         field = f"{decision}_note"
         note = self._text(
@@ -136,21 +121,17 @@ class PortalApprovalState(ContactPage, DetailMixin, FormMixin, ContactArea):
         )
         if not self._valid() or not self._loaded_id:
             return None
-        return self._act(lambda session, actor: self._send(session, actor, str(decision), note))
+        return self._act(lambda session, actor: self._send(session, actor, decision, note))
 
     def _send(self, session: Session, actor: ContactActor, decision: str, note: str) -> Events:
-        try:
-            approvals.respond_to_approval(
-                session, actor, self._loaded_id, decision=decision, note=note, idempotency_key=self._key()
-            )
-        except Conflict as exc:
-            self._fetch(session, actor)
-            return rx.toast.error(exc.message)
         verb = "Approved" if decision == "approve" else "Declined"
-        self._new_form()
-        self._fetch(session, actor)
-        return rx.toast.success(
-            f"{verb}. {team_phrase(self.team_name)} has been notified and will follow up."
+        return self._answer(
+            session,
+            actor,
+            lambda: approvals.respond_to_approval(
+                session, actor, self._loaded_id, decision=decision, note=note, idempotency_key=self._key()
+            ),
+            f"{verb}. {team_phrase(self.team_name)} has been notified and will follow up.",
         )
 
 

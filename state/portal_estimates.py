@@ -18,10 +18,10 @@ from models.portal import PortalEstimate, PortalLine
 from portal_app import formatting, routes
 from portal_app.services import estimates
 from portal_app.services.access import ContactActor
-from portal_app.services.errors import Conflict
 from portal_app.services.permissions import ContactPermission
 from portal_app.statuses import status_color, status_label
 from state.base import Events, event
+from state.decisions import DecisionMixin
 from state.mixins import DetailMixin, FormMixin, ListMixin
 from state.pages import ContactArea, ContactPage
 from state.portal import team_phrase
@@ -120,26 +120,19 @@ class PortalEstimatesState(ContactPage, ListMixin, ContactArea):
     rows: rx.Field[list[EstimateRow]] = rx.field([])
 
     def _fetch(self, session: Session, actor: ContactActor) -> Events:
-        page = estimates.portal_list_estimates(
-            session, actor, offset=self.offset, limit=self.PAGE_SIZE, waiting_first=True
-        )
-        self.total, start = page.total, self.offset
-        self._clamp_offset()
-        if self.offset != start:
-            page = estimates.portal_list_estimates(
-                session, actor, offset=self.offset, limit=self.PAGE_SIZE, waiting_first=True
+        page = self._fetch_page(
+            lambda offset: estimates.portal_list_estimates(
+                session, actor, offset=offset, limit=self.PAGE_SIZE, waiting_first=True
             )
+        )
         self.rows = [_estimate_row(e) for e in page.items]
         return None
 
 
-class PortalEstimateState(ContactPage, DetailMixin, FormMixin, ContactArea):
+class PortalEstimateState(ContactPage, DetailMixin, FormMixin, DecisionMixin, ContactArea):
     NEED: ClassVar[ContactPermission | None] = ContactPermission.OPERATIONS
 
     number: rx.Field[str] = rx.field("")
-    title: rx.Field[str] = rx.field("")
-    status: rx.Field[str] = rx.field("")
-    color: rx.Field[str] = rx.field("gray")
     version: rx.Field[int] = rx.field(0)
     valid_until: rx.Field[str] = rx.field("")
     shared_on: rx.Field[str] = rx.field("")
@@ -148,14 +141,10 @@ class PortalEstimateState(ContactPage, DetailMixin, FormMixin, ContactArea):
     total: rx.Field[str] = rx.field("")
     terms: rx.Field[str] = rx.field("")
     lines: rx.Field[list[LineRow]] = rx.field([])
-    decision_note: rx.Field[str] = rx.field("")
-    closed_reason: rx.Field[str] = rx.field("")
-    open_for_decision: rx.Field[bool] = rx.field(False)
     previous_version: rx.Field[int] = rx.field(0)
     previous_total: rx.Field[str] = rx.field("")
     notes_changed: rx.Field[bool] = rx.field(False)
     changes: rx.Field[list[ChangeRow]] = rx.field([])
-    _loaded_id: int = 0
     _version: int = 0
 
     def _fetch(self, session: Session, actor: ContactActor) -> Events:
@@ -206,12 +195,8 @@ class PortalEstimateState(ContactPage, DetailMixin, FormMixin, ContactArea):
     @event
     def decide(self, form: dict[str, Any]) -> Events:
         """Approve (typed-name signature + accepted terms), request changes or decline (with a note)."""
-        self.errors = {}
-        if not self.open_for_decision:
-            return None  # a second click after the decision went through: the page already says so
-        decision = form.get("decision") if isinstance(form, dict) else None
-        if decision not in ESTIMATE_DECISIONS:
-            self._fail("decision", "Choose approve, request changes or decline.")
+        decision = self._chosen(form, ESTIMATE_DECISIONS, "Choose approve, request changes or decline.")
+        if decision is None:
             return None
         signature = note = ""
         if decision == "approve":
@@ -225,13 +210,21 @@ class PortalEstimateState(ContactPage, DetailMixin, FormMixin, ContactArea):
             note = self._text(form, f"{decision}_note", label=what, required=True, max_len=NOTE_MAX)
         if not self._valid() or not self._loaded_id:
             return None
-        return self._act(lambda session, actor: self._send(session, actor, str(decision), note, signature))
+        return self._act(lambda session, actor: self._send(session, actor, decision, note, signature))
 
     def _send(
         self, session: Session, actor: ContactActor, decision: str, note: str, signature: str
     ) -> Events:
-        try:
-            estimates.decide_estimate(
+        team = team_phrase(self.team_name)
+        done = {
+            "approve": f"Estimate approved. {team} has been notified and will be in touch.",
+            "request_changes": f"Change request sent. {team} will share a new version.",
+            "decline": f"Estimate declined. {team} has been notified.",
+        }[decision]
+        return self._answer(
+            session,
+            actor,
+            lambda: estimates.decide_estimate(
                 session,
                 actor,
                 self._loaded_id,
@@ -240,20 +233,9 @@ class PortalEstimateState(ContactPage, DetailMixin, FormMixin, ContactArea):
                 note=note,
                 signature=signature,
                 idempotency_key=self._key(),
-            )
-        except Conflict as exc:
-            # Decided meanwhile, expired or superseded: show the estimate as it is now, and why.
-            self._fetch(session, actor)
-            return rx.toast.error(exc.message)
-        team = team_phrase(self.team_name)
-        done = {
-            "approve": f"Estimate approved. {team} has been notified and will be in touch.",
-            "request_changes": f"Change request sent. {team} will share a new version.",
-            "decline": f"Estimate declined. {team} has been notified.",
-        }[decision]
-        self._new_form()
-        self._fetch(session, actor)
-        return rx.toast.success(done)
+            ),
+            done,
+        )
 
 
 __all__ = [

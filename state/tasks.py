@@ -26,7 +26,7 @@ from portal_app.statuses import status_color, status_label
 from state.base import Events, event, parse_id
 from state.inputs import InputError, parse_day
 from state.mixins import DetailMixin, FormMixin, ListMixin
-from state.pages import StaffArea, StaffPage, SwitchOption
+from state.pages import RecordRow, StaffArea, StaffPage, SwitchOption
 
 ALL_STATUSES: tuple[TaskStatus, ...] = tuple(TaskStatus)
 _DONE = (TaskStatus.DONE, TaskStatus.CANCELLED)
@@ -39,16 +39,9 @@ SOURCE_PAGES: dict[str, tuple[str, str]] = {
 
 
 @dataclasses.dataclass
-class TaskRow:
+class TaskRow(RecordRow):
     """One task as lists show it: display strings only."""
 
-    id: int = 0
-    ref: str = ""  # "Task #12"
-    href: str = ""
-    title: str = ""
-    status: str = ""
-    status_label: str = ""
-    status_color: str = ""
     account_name: str = ""
     assignee: str = ""
     due: str = ""

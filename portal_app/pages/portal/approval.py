@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from components.badges import status_badge
+from components.decision import decision_panel, note_form
 from components.detail import detail_layout
-from components.form import control_props, field, field_error, submit_button
 from components.ui import section_card
 from portal_app import routes
 from portal_app.pages.portal.frame import back_link, portal_page
@@ -18,91 +18,37 @@ TITLE = "Approval request — Customer portal"
 DESCRIPTION = "Something the team asked your account to approve, and your answer."
 
 
-def _answer_form(
+def _note_form(
     decision: str, label: str, hint: str, button: str, color: str, *, required: bool
 ) -> rx.Component:
-    name = f"{decision}_note"
-    control_id = name.replace("_", "-")
-    return rx.form(
-        rx.vstack(
-            rx.el.input(type="hidden", name="decision", value=decision),
-            field(
-                label,
-                rx.text_area(
-                    name=name, rows="4", max_length=4000, **control_props(control_id, S.errors[name], True)
-                ),
-                control_id=control_id,
-                hint=hint,
-                required=required,
-                error=S.errors[name],
-            ),
-            submit_button(button, color_scheme=color, width="100%"),  # type: ignore[arg-type]
-            spacing="3",
-            width="100%",
-        ),
-        on_submit=S.respond,
-        width="100%",
+    return note_form(
+        decision, label, hint, button, color, errors=S.errors, on_submit=S.respond, required=required
     )
 
 
 def _answer() -> rx.Component:
-    return rx.cond(
+    approve = _note_form(
+        "approve",
+        "Comment",
+        "Optional: anything the team should know.",
+        "Approve request",
+        "green",
+        required=False,
+    )
+    decline = _note_form(
+        "decline",
+        "Why are you declining?",
+        "The team reads this and follows up.",
+        "Decline request",
+        "red",
+        required=True,
+    )
+    return decision_panel(
         S.open_for_decision,
-        rx.card(
-            rx.vstack(
-                rx.heading("Your answer", size="4", as_="h2"),
-                field_error(S.errors["decision"], control_id="decision"),
-                rx.tabs.root(
-                    rx.tabs.list(
-                        rx.tabs.trigger("Approve", value="approve"),
-                        rx.tabs.trigger("Decline", value="decline"),
-                        size="1",
-                    ),
-                    rx.box(
-                        rx.tabs.content(
-                            _answer_form(
-                                "approve",
-                                "Comment",
-                                "Optional: anything the team should know.",
-                                "Approve request",
-                                "green",
-                                required=False,
-                            ),
-                            value="approve",
-                        ),
-                        rx.tabs.content(
-                            _answer_form(
-                                "decline",
-                                "Why are you declining?",
-                                "The team reads this and follows up.",
-                                "Decline request",
-                                "red",
-                                required=True,
-                            ),
-                            value="decline",
-                        ),
-                        padding_top="16px",
-                    ),
-                    default_value="approve",
-                    width="100%",
-                ),
-                spacing="3",
-                width="100%",
-            ),
-            size="3",
-            width="100%",
-            id="decision",
-        ),
-        rx.callout(
-            rx.vstack(
-                rx.text(S.closed_reason),
-                rx.cond(S.decision_note != "", rx.text("Note: ", S.decision_note, white_space="pre-wrap")),
-                spacing="2",
-            ),
-            icon="info",
-            color_scheme="gray",
-            id="decision-closed",
-        ),
+        [("Approve", "approve", approve), ("Decline", "decline", decline)],
+        error=S.errors["decision"],
+        closed_reason=S.closed_reason,
+        decision_note=S.decision_note,
     )
 
 

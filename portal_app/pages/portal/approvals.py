@@ -7,9 +7,8 @@ from typing import Any
 import reflex as rx
 
 from components.badges import status_badge
-from components.detail import page_header
-from components.table import data_table, empty_state, pager
-from portal_app.pages.portal.frame import portal_page
+from components.table import data_table, empty_state
+from portal_app.pages.portal.frame import portal_list
 from state.portal_approvals import PortalApprovalsState
 
 S = PortalApprovalsState
@@ -26,32 +25,20 @@ def _row(row: Any) -> list[rx.Component]:
     ]
 
 
-def _list() -> rx.Component:
-    return rx.vstack(
-        page_header(
-            "Approvals", "What the team asked " + S.account_name + " to approve. Open ones come first."
-        ),
-        rx.card(
-            data_table(
-                ["Request", "Status", "Date"],
-                S.rows,
-                _row,
-                caption="Approval requests",
-                empty=empty_state(
-                    "No approval requests yet.",
-                    "When the team asks your account to approve something, it appears here.",
-                    icon="badge-check",
-                ),
-            ),
-            rx.cond(
-                S.total > S.PAGE_SIZE, pager(S.page_label, S.has_prev, S.has_next, S.prev_page, S.next_page)
-            ),
-            width="100%",
-        ),
-        spacing="4",
-        width="100%",
-    )
-
-
 def portal_approvals() -> rx.Component:
-    return portal_page(S, _list())
+    return portal_list(
+        S,
+        "Approvals",
+        "What the team asked " + S.account_name + " to approve. Open ones come first.",
+        data_table(
+            ["Request", "Status", "Date"],
+            S.rows,
+            _row,
+            caption="Approval requests",
+            empty=empty_state(
+                "No approval requests yet.",
+                "When the team asks your account to approve something, it appears here.",
+                icon="badge-check",
+            ),
+        ),
+    )

@@ -7,8 +7,9 @@ from typing import Any
 import reflex as rx
 
 from components.badges import status_badge
+from components.decision import decision_panel, note_form
 from components.detail import detail_layout
-from components.form import control_props, field, field_error, submit_button
+from components.form import control_field, control_props, field_error, submit_button
 from components.table import data_table
 from components.ui import section_card
 from portal_app import routes
@@ -122,45 +123,22 @@ def _main() -> rx.Component:
 
 
 def _note_form(decision: str, label: str, hint: str, button: str, color: str) -> rx.Component:
-    name = f"{decision}_note"
-    control_id = name.replace("_", "-")
-    return rx.form(
-        rx.vstack(
-            rx.el.input(type="hidden", name="decision", value=decision),
-            field(
-                label,
-                rx.text_area(
-                    name=name, rows="4", max_length=4000, **control_props(control_id, S.errors[name], True)
-                ),
-                control_id=control_id,
-                hint=hint,
-                required=True,
-                error=S.errors[name],
-            ),
-            submit_button(button, color_scheme=color, width="100%"),  # type: ignore[arg-type]
-            spacing="3",
-            width="100%",
-        ),
-        on_submit=S.decide,
-        width="100%",
-    )
+    return note_form(decision, label, hint, button, color, errors=S.errors, on_submit=S.decide)
 
 
 def _approve_form() -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.el.input(type="hidden", name="decision", value="approve"),
-            field(
+            control_field(
                 "Your full name",
-                rx.input(
-                    name="signature",
-                    max_length=200,
-                    **control_props("signature", S.errors["signature"], True),
-                ),
+                rx.input,
                 control_id="signature",
+                error=S.errors["signature"],
                 hint="Typing your name signs this approval.",
                 required=True,
-                error=S.errors["signature"],
+                name="signature",
+                max_length=200,
             ),
             rx.vstack(
                 rx.hstack(
@@ -199,64 +177,31 @@ def _approve_form() -> rx.Component:
 
 
 def _decision() -> rx.Component:
-    return rx.cond(
+    request_changes = _note_form(
+        "request_changes",
+        "What should change?",
+        "The team reads this and shares a new version.",
+        "Send change request",
+        "amber",
+    )
+    decline = _note_form(
+        "decline",
+        "Why are you declining?",
+        "The team is told; this version can no longer be approved.",
+        "Decline estimate",
+        "red",
+    )
+    return decision_panel(
         S.open_for_decision,
-        rx.card(
-            rx.vstack(
-                rx.heading("Your answer", size="4", as_="h2"),
-                rx.text("Version ", S.version.to_string(), " is waiting for your decision.", size="2"),
-                field_error(S.errors["decision"], control_id="decision"),
-                rx.tabs.root(
-                    rx.tabs.list(
-                        rx.tabs.trigger("Approve", value="approve"),
-                        rx.tabs.trigger("Request changes", value="request_changes"),
-                        rx.tabs.trigger("Decline", value="decline"),
-                        size="1",
-                    ),
-                    rx.box(
-                        rx.tabs.content(_approve_form(), value="approve"),
-                        rx.tabs.content(
-                            _note_form(
-                                "request_changes",
-                                "What should change?",
-                                "The team reads this and shares a new version.",
-                                "Send change request",
-                                "amber",
-                            ),
-                            value="request_changes",
-                        ),
-                        rx.tabs.content(
-                            _note_form(
-                                "decline",
-                                "Why are you declining?",
-                                "The team is told; this version can no longer be approved.",
-                                "Decline estimate",
-                                "red",
-                            ),
-                            value="decline",
-                        ),
-                        padding_top="16px",
-                    ),
-                    default_value="approve",
-                    width="100%",
-                ),
-                spacing="3",
-                width="100%",
-            ),
-            size="3",
-            width="100%",
-            id="decision",
-        ),
-        rx.callout(
-            rx.vstack(
-                rx.text(S.closed_reason),
-                rx.cond(S.decision_note != "", rx.text("Note: ", S.decision_note, white_space="pre-wrap")),
-                spacing="2",
-            ),
-            icon="info",
-            color_scheme="gray",
-            id="decision-closed",
-        ),
+        [
+            ("Approve", "approve", _approve_form()),
+            ("Request changes", "request_changes", request_changes),
+            ("Decline", "decline", decline),
+        ],
+        error=S.errors["decision"],
+        closed_reason=S.closed_reason,
+        decision_note=S.decision_note,
+        intro=rx.text("Version ", S.version.to_string(), " is waiting for your decision.", size="2"),
     )
 
 

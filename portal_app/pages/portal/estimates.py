@@ -7,9 +7,8 @@ from typing import Any
 import reflex as rx
 
 from components.badges import status_badge
-from components.detail import page_header
-from components.table import data_table, empty_state, pager
-from portal_app.pages.portal.frame import portal_page
+from components.table import data_table, empty_state
+from portal_app.pages.portal.frame import portal_list
 from state.portal_estimates import PortalEstimatesState
 
 S = PortalEstimatesState
@@ -32,32 +31,20 @@ def _row(row: Any) -> list[rx.Component]:
     ]
 
 
-def _list() -> rx.Component:
-    return rx.vstack(
-        page_header(
-            "Estimates", "Estimates shared with " + S.account_name + ". Those waiting for you come first."
-        ),
-        rx.card(
-            data_table(
-                ["Estimate", "Status", ("Total", "right"), "Date"],
-                S.rows,
-                _row,
-                caption="Estimates",
-                empty=empty_state(
-                    "No estimates yet.",
-                    "When the team shares an estimate with your account, it appears here.",
-                    icon="file-text",
-                ),
-            ),
-            rx.cond(
-                S.total > S.PAGE_SIZE, pager(S.page_label, S.has_prev, S.has_next, S.prev_page, S.next_page)
-            ),
-            width="100%",
-        ),
-        spacing="4",
-        width="100%",
-    )
-
-
 def portal_estimates() -> rx.Component:
-    return portal_page(S, _list())
+    return portal_list(
+        S,
+        "Estimates",
+        "Estimates shared with " + S.account_name + ". Those waiting for you come first.",
+        data_table(
+            ["Estimate", "Status", ("Total", "right"), "Date"],
+            S.rows,
+            _row,
+            caption="Estimates",
+            empty=empty_state(
+                "No estimates yet.",
+                "When the team shares an estimate with your account, it appears here.",
+                icon="file-text",
+            ),
+        ),
+    )

@@ -11,42 +11,49 @@ from typing import Any
 import reflex as rx
 
 from components.shell import portal_shell, switcher
+from components.table import paged_list
 from components.ui import gate_panel, link_button, loading_panel
 from portal_app import routes
 
 SWITCHER_ID = "account-switcher"
 
 
+# (gate, icon, title, body, action label, action href)
+_GATES = (
+    (
+        "signed_out",
+        "log-in",
+        "Sign in to the customer portal",
+        "We email you a sign-in link: no password needed.",
+        "Sign in",
+        routes.PORTAL_SIGN_IN,
+    ),
+    (
+        "no_access",
+        "shield",
+        "This page is for customer contacts",
+        "You are signed in, but not as a customer contact. Sign in with the link from your email.",
+        "Customer sign-in",
+        routes.PORTAL_SIGN_IN,
+    ),
+    (
+        "not_found",
+        "search-x",
+        "Not found",
+        "This page does not exist, or it is not shared with this account.",
+        "Back to your portal home",
+        routes.PORTAL,
+    ),
+)
+
+
 def _gate(S: Any) -> rx.Component:
     return rx.match(
         S.gate,
-        (
-            "signed_out",
-            gate_panel(
-                icon="log-in",
-                title="Sign in to the customer portal",
-                body="We email you a sign-in link: no password needed.",
-                actions=link_button("Sign in", href=routes.PORTAL_SIGN_IN),
-            ),
-        ),
-        (
-            "no_access",
-            gate_panel(
-                icon="shield",
-                title="This page is for customer contacts",
-                body="You are signed in, but not as a customer contact. Sign in with the link from your email.",
-                actions=link_button("Customer sign-in", href=routes.PORTAL_SIGN_IN),
-            ),
-        ),
-        (
-            "not_found",
-            gate_panel(
-                icon="search-x",
-                title="Not found",
-                body="This page does not exist, or it is not shared with this account.",
-                actions=link_button("Back to your portal home", href=routes.PORTAL),
-            ),
-        ),
+        *[
+            (gate, gate_panel(icon=icon, title=title, body=body, actions=link_button(action, href=href)))
+            for gate, icon, title, body, action, href in _GATES
+        ],
         loading_panel(),
     )
 
@@ -73,4 +80,22 @@ def back_link(label: str, href: str) -> rx.Component:
         display="inline-flex",
         align_items="center",
         gap="4px",
+    )
+
+
+def portal_list(S: Any, title: str, purpose: Any, table: rx.Component) -> rx.Component:
+    """A contact's list page (a ``ListMixin`` state): the header, the table and, past one page, the pager."""
+    return portal_page(
+        S,
+        paged_list(
+            title,
+            purpose,
+            table,
+            more=S.total > S.PAGE_SIZE,
+            page_label=S.page_label,
+            has_prev=S.has_prev,
+            has_next=S.has_next,
+            on_prev=S.prev_page,
+            on_next=S.next_page,
+        ),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from components.form import control_props, field, submit_button
+from components.form import control_field, control_props, field, submit_button
 from components.ui import section_card
 from portal_app import routes
 from portal_app.pages.staff.frame import page_title, staff_frame
@@ -61,38 +61,36 @@ def _form() -> rx.Component:
     return rx.form(
         rx.vstack(
             _account(),
-            field(
+            control_field(
                 "Title",
-                rx.input(
-                    name="title",
-                    max_length=TITLE_MAX,
-                    width="100%",
-                    **control_props("approval-title", F.errors["title"], True),
-                ),
+                rx.input,
                 control_id="approval-title",
-                required=True,
-                hint='What the customer approves, e.g. "Change order: extra landing page".',
                 error=F.errors["title"],
+                hint='What the customer approves, e.g. "Change order: extra landing page".',
+                required=True,
+                name="title",
+                max_length=TITLE_MAX,
+                width="100%",
             ),
-            field(
+            control_field(
                 "Description",
-                rx.text_area(
-                    name="description",
-                    rows="5",
-                    max_length=TEXT_MAX,
-                    width="100%",
-                    **control_props("approval-description", F.errors["description"], True),
-                ),
+                rx.text_area,
                 control_id="approval-description",
-                hint="The customer's contacts read this in the portal.",
                 error=F.errors["description"],
+                hint="The customer's contacts read this in the portal.",
+                name="description",
+                rows="5",
+                max_length=TEXT_MAX,
+                width="100%",
             ),
-            field(
+            control_field(
                 "Due date",
-                rx.input(type="date", name="due", **control_props("approval-due", F.errors["due"], True)),
+                rx.input,
                 control_id="approval-due",
-                hint="Optional: when you need the answer.",
                 error=F.errors["due"],
+                hint="Optional: when you need the answer.",
+                type="date",
+                name="due",
             ),
             _estimate(),
             rx.flex(

@@ -3,6 +3,7 @@ form is ``estimate_form.py``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
@@ -149,6 +150,19 @@ def _totals_list(*items: tuple[str, Any]) -> rx.Component:
     )
 
 
+def _note(label: str, text: Any, *, quote: bool = False) -> rx.Component:
+    """A labelled block of free text, left out while the text is empty."""
+    body = rx.blockquote if quote else rx.text
+    return rx.cond(
+        text != "",
+        rx.vstack(
+            rx.text(label, size="2", weight="medium"),
+            body(text, size="2", white_space="pre-wrap"),  # type: ignore[operator]
+            spacing="1",
+        ),
+    )
+
+
 def _lines_card() -> rx.Component:
     return section_card(
         "Lines",
@@ -160,22 +174,8 @@ def _lines_card() -> rx.Component:
             empty=rx.text("No lines.", size="2"),
         ),
         _totals_list(("Subtotal", D.subtotal), ("Tax", D.tax), ("Total", D.total), ("Internal cost", D.cost)),
-        rx.cond(
-            D.customer_notes != "",
-            rx.vstack(
-                rx.text("Terms and notes for the customer", size="2", weight="medium"),
-                rx.text(D.customer_notes, size="2", white_space="pre-wrap"),
-                spacing="1",
-            ),
-        ),
-        rx.cond(
-            D.internal_notes != "",
-            rx.vstack(
-                rx.text("Internal note", size="2", weight="medium"),
-                rx.text(D.internal_notes, size="2", white_space="pre-wrap"),
-                spacing="1",
-            ),
-        ),
+        _note("Terms and notes for the customer", D.customer_notes),
+        _note("Internal note", D.internal_notes),
     )
 
 
@@ -188,14 +188,7 @@ def _decision_card() -> rx.Component:
             _totals_list(
                 ("Decided by", D.decided_by), ("Signed as", rx.cond(D.signature != "", D.signature, "—"))
             ),
-            rx.cond(
-                D.decision_note != "",
-                rx.vstack(
-                    rx.text("Their comment", size="2", weight="medium"),
-                    rx.blockquote(D.decision_note, size="2", white_space="pre-wrap"),
-                    spacing="1",
-                ),
-            ),
+            _note("Their comment", D.decision_note, quote=True),
             id="estimate-decision",
         ),
     )
@@ -205,27 +198,31 @@ def _was(text: Any, prefix: str) -> rx.Component:
     return rx.cond(text != "", rx.text(prefix, text, size="1", color_scheme="gray"))
 
 
+def _flat_list(items: Any, cells: Callable[[Any], list[rx.Component]]) -> rx.Component:
+    """A list without bullets, one wrapping line of ``cells(item)`` an item."""
+    return rx.el.ul(
+        rx.foreach(
+            items,
+            lambda item: rx.el.li(
+                rx.flex(*cells(item), gap="8px", align="center", wrap="wrap"), padding_y="4px"
+            ),
+        ),
+        list_style="none",
+        padding="0",
+        margin="0",
+    )
+
+
 def _history_card() -> rx.Component:
     return section_card(
         "Versions",
-        rx.el.ul(
-            rx.foreach(
-                D.versions,
-                lambda v: rx.el.li(
-                    rx.flex(
-                        rx.text(v.label, weight="medium", size="2"),
-                        rx.cond(v.current, rx.badge("Current", variant="outline", size="1")),
-                        rx.text(v.date, " · ", v.lines, " · ", v.total, size="2", color_scheme="gray"),
-                        gap="8px",
-                        align="center",
-                        wrap="wrap",
-                    ),
-                    padding_y="4px",
-                ),
-            ),
-            list_style="none",
-            padding="0",
-            margin="0",
+        _flat_list(
+            D.versions,
+            lambda v: [
+                rx.text(v.label, weight="medium", size="2"),
+                rx.cond(v.current, rx.badge("Current", variant="outline", size="1")),
+                rx.text(v.date, " · ", v.lines, " · ", v.total, size="2", color_scheme="gray"),
+            ],
         ),
         rx.cond(
             D.previous_version > 0,
@@ -235,31 +232,14 @@ def _history_card() -> rx.Component:
                 ),
                 rx.cond(
                     D.changes.length() > 0,
-                    rx.el.ul(
-                        rx.foreach(
-                            D.changes,
-                            lambda c: rx.el.li(
-                                rx.flex(
-                                    rx.badge(c.kind, color_scheme=c.color, variant="soft"),
-                                    rx.text(c.description, size="2", weight="medium"),
-                                    rx.cond(
-                                        c.before != "",
-                                        rx.text("Before: ", c.before, size="1", color_scheme="gray"),
-                                    ),
-                                    rx.cond(
-                                        c.after != "",
-                                        rx.text("Now: ", c.after, size="1", color_scheme="gray"),
-                                    ),
-                                    gap="8px",
-                                    align="center",
-                                    wrap="wrap",
-                                ),
-                                padding_y="4px",
-                            ),
-                        ),
-                        list_style="none",
-                        padding="0",
-                        margin="0",
+                    _flat_list(
+                        D.changes,
+                        lambda c: [
+                            rx.badge(c.kind, color_scheme=c.color, variant="soft"),
+                            rx.text(c.description, size="2", weight="medium"),
+                            _was(c.before, "Before: "),
+                            _was(c.after, "Now: "),
+                        ],
                     ),
                     rx.text("The lines are the same; only dates or notes may differ.", size="2"),
                 ),

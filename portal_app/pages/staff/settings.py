@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
-from components.form import control_props, field, field_label, hint_id
+from components.form import control_field, field, field_label, hint_id
 from components.ui import confirm_button, empty_text, section_card, visually_hidden
 from portal_app import routes
 from portal_app.pages.staff.frame import page_title, staff_frame
@@ -37,6 +39,11 @@ def _role_cell(m: MemberRow) -> rx.Component:
     )
 
 
+def _action_cell(allowed: Any, button: rx.Component) -> rx.Component:
+    """The row's last cell: its action, for those allowed to take it."""
+    return rx.table.cell(rx.cond(allowed, button), text_align="right")
+
+
 def _member_row(m: MemberRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
@@ -53,20 +60,17 @@ def _member_row(m: MemberRow) -> rx.Component:
             )
         ),
         rx.table.cell(_role_cell(m)),
-        rx.table.cell(
-            rx.cond(
-                m.manageable,
-                confirm_button(
-                    "Remove",
-                    title="Remove this member?",
-                    description="They lose access to the workspace at once, including open pages.",
-                    confirm_label="Remove member",
-                    on_confirm=S.remove_member(m.id),
-                    icon="user-minus",
-                    aria_label="Remove " + m.name,
-                ),
+        _action_cell(
+            m.manageable,
+            confirm_button(
+                "Remove",
+                title="Remove this member?",
+                description="They lose access to the workspace at once, including open pages.",
+                confirm_label="Remove member",
+                on_confirm=S.remove_member(m.id),
+                icon="user-minus",
+                aria_label="Remove " + m.name,
             ),
-            text_align="right",
         ),
         class_name="member-row",
         align="center",
@@ -78,20 +82,17 @@ def _invitation_row(i: InvitationRow) -> rx.Component:
         rx.table.cell(rx.text(i.email, size="2")),
         rx.table.cell(rx.badge(i.role_label, variant="soft", color_scheme="gray")),
         rx.table.cell(rx.text("Expires ", i.expires, size="1", color_scheme="gray")),
-        rx.table.cell(
-            rx.cond(
-                i.revocable,
-                confirm_button(
-                    "Revoke",
-                    title="Revoke this invitation?",
-                    description="The link in the invitation mail stops working.",
-                    confirm_label="Revoke invitation",
-                    on_confirm=S.revoke_invitation(i.id),
-                    color_scheme="amber",
-                    aria_label="Revoke the invitation for " + i.email,
-                ),
+        _action_cell(
+            i.revocable,
+            confirm_button(
+                "Revoke",
+                title="Revoke this invitation?",
+                description="The link in the invitation mail stops working.",
+                confirm_label="Revoke invitation",
+                on_confirm=S.revoke_invitation(i.id),
+                color_scheme="amber",
+                aria_label="Revoke the invitation for " + i.email,
             ),
-            text_align="right",
         ),
         class_name="invitation-row",
         align="center",
@@ -101,21 +102,17 @@ def _invitation_row(i: InvitationRow) -> rx.Component:
 def _invite_form() -> rx.Component:
     return rx.form(
         rx.flex(
-            field(
+            control_field(
                 "Email address",
-                rx.input(
-                    placeholder="colleague@company.com",
-                    type="email",
-                    name="email",
-                    auto_complete="off",
-                    size="2",
-                    **control_props("invite-email", S.errors["email"]),
-                ),
+                rx.input,
                 control_id="invite-email",
                 error=S.errors["email"],
-                flex="1",
-                min_width="200px",
-                width="auto",
+                field_props={"flex": "1", "min_width": "200px", "width": "auto"},
+                placeholder="colleague@company.com",
+                type="email",
+                name="email",
+                auto_complete="off",
+                size="2",
             ),
             field(
                 "Role",

@@ -9,7 +9,7 @@ import reflex as rx
 
 from components.badges import status_badge
 from components.detail import detail_layout
-from components.form import control_props, field, submit_button
+from components.form import control_field, field, stacked_form, submit_button
 from components.tasks import due_text, source_link
 from components.ui import section_card
 from portal_app import routes
@@ -41,55 +41,41 @@ def _status_buttons() -> rx.Component:
 
 
 def _assign_form() -> rx.Component:
-    return rx.form(
-        rx.vstack(
-            field(
-                "Assign to",
-                rx.select.root(
-                    rx.select.trigger(id="task-assignee", width="100%"),
-                    rx.select.content(
-                        rx.select.item("Nobody (stays with its role)", value="none"),
-                        rx.foreach(D.member_choices, lambda m: rx.select.item(m.label, value=m.id)),
-                    ),
-                    name="assignee",
-                    value=D.assignee_value,
-                    on_change=D.pick_assignee,
+    return stacked_form(
+        field(
+            "Assign to",
+            rx.select.root(
+                rx.select.trigger(id="task-assignee", width="100%"),
+                rx.select.content(
+                    rx.select.item("Nobody (stays with its role)", value="none"),
+                    rx.foreach(D.member_choices, lambda m: rx.select.item(m.label, value=m.id)),
                 ),
-                control_id="task-assignee",
+                name="assignee",
+                value=D.assignee_value,
+                on_change=D.pick_assignee,
             ),
-            rx.button("Assign", type="submit", variant="soft"),
-            spacing="2",
-            align="start",
-            width="100%",
+            control_id="task-assignee",
         ),
+        rx.button("Assign", type="submit", variant="soft"),
         on_submit=D.assign,
-        width="100%",
     )
 
 
 def _due_form() -> rx.Component:
-    return rx.form(
-        rx.vstack(
-            field(
-                "Due date",
-                rx.input(
-                    type="date",
-                    name="due",
-                    default_value=D.due_value,
-                    key=D.due_value,
-                    **control_props("task-due", D.errors["due"], True),
-                ),
-                control_id="task-due",
-                hint="Leave empty for no deadline.",
-                error=D.errors["due"],
-            ),
-            rx.button("Change due date", type="submit", variant="soft"),
-            spacing="2",
-            align="start",
-            width="100%",
+    return stacked_form(
+        control_field(
+            "Due date",
+            rx.input,
+            control_id="task-due",
+            error=D.errors["due"],
+            hint="Leave empty for no deadline.",
+            type="date",
+            name="due",
+            default_value=D.due_value,
+            key=D.due_value,
         ),
+        rx.button("Change due date", type="submit", variant="soft"),
         on_submit=D.save_due,
-        width="100%",
     )
 
 
@@ -124,28 +110,20 @@ def _activity_item(a: Any) -> rx.Component:
 
 
 def _comment_form() -> rx.Component:
-    return rx.form(
-        rx.vstack(
-            field(
-                "Comment",
-                rx.text_area(
-                    name="comment",
-                    rows="3",
-                    max_length=COMMENT_MAX,
-                    width="100%",
-                    **control_props("task-comment", D.errors["comment"], True),
-                ),
-                control_id="task-comment",
-                hint="Visible to your team only. It stays in the task's history.",
-                error=D.errors["comment"],
-            ),
-            submit_button("Add comment", size="2"),
-            spacing="2",
-            align="start",
+    return stacked_form(
+        control_field(
+            "Comment",
+            rx.text_area,
+            control_id="task-comment",
+            error=D.errors["comment"],
+            hint="Visible to your team only. It stays in the task's history.",
+            name="comment",
+            rows="3",
+            max_length=COMMENT_MAX,
             width="100%",
         ),
+        submit_button("Add comment", size="2"),
         on_submit=D.add_comment,
-        width="100%",
     )
 
 
