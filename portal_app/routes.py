@@ -21,8 +21,13 @@ STAFF_ACCOUNTS = "/app/accounts"
 STAFF_ESTIMATES = "/app/estimates"
 STAFF_APPROVALS = "/app/approvals"
 STAFF_SETTINGS = "/app/settings"
+STAFF_INVOICES = "/app/invoices"
+STAFF_REVIEW = "/app/review"
+STAFF_STATEMENTS = "/app/statements"
 PORTAL_ESTIMATES = "/portal/estimates"
 PORTAL_APPROVALS = "/portal/approvals"
+PORTAL_INVOICES = "/portal/invoices"
+PORTAL_STATEMENTS = "/portal/statements"
 
 NEW = "new"
 EDIT = "edit"
@@ -62,6 +67,24 @@ MAGIC_LINK = "/auth/magic"
 MAGIC_LINK_REQUEST = "/auth/magic-link"
 CONTACT_INVITE = "/auth/contact-invite"
 DEV_MAILBOX = "/dev/mailbox"
+
+
+# Files: downloads (PDF, CSV, intake files) and uploads. Backend routes (portal_app/api/): every request re-resolves
+# the actor from the session cookie and re-checks scope; downloads are attachments with ``nosniff``. Pages link to
+# them through backend_url() (in dev the backend has its own port).
+FILES_INTAKE = "/files/intake"  # /files/intake/{id} (attachment), /files/intake/{id}/preview (images and PDFs)
+FILES_INVOICES = "/files/invoices"  # /files/invoices/{id}.pdf, /files/invoices.csv?status=&account=
+FILES_ESTIMATES = "/files/estimates"  # /files/estimates/{id}.pdf
+FILES_STATEMENTS = "/files/statements"  # /files/statements/{account_id}.{pdf,csv}?start=&end=
+FILES_SNAPSHOTS = "/files/statement-snapshots"  # /files/statement-snapshots/{id}.{pdf,csv}
+FILES_UPLOAD_PROOF = "/files/uploads/payment-proof"  # POST /files/uploads/payment-proof/{invoice_id}
+
+
+def file_url(base: str, record_id: int, suffix: str = "", **query: str | int) -> str:
+    """A backend file URL: ``file_url(FILES_INVOICES, 7, ".pdf")`` is ``<backend>/files/invoices/7.pdf``."""
+    if isinstance(record_id, bool) or not isinstance(record_id, int) or record_id <= 0:
+        raise ValueError(f"record ids are positive integers: {record_id!r}")
+    return backend_url(f"{base}/{record_id}{suffix}", **query)
 
 
 def url_for(path: str, **query: str | int) -> str:

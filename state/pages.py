@@ -73,9 +73,12 @@ class RecordRow:
 STAFF_NAV: tuple[tuple[str, str, str, str, Permission | None], ...] = (
     ("Home", routes.STAFF, "Work", "house", None),
     ("Tasks", routes.STAFF_TASKS, "Work", "list-checks", Permission.TASKS_READ),
+    ("Review queue", routes.STAFF_REVIEW, "Work", "inbox", Permission.INTAKE_REVIEW),
     ("Accounts", routes.STAFF_ACCOUNTS, "Customers", "building-2", Permission.ACCOUNTS_READ),
     ("Estimates", routes.STAFF_ESTIMATES, "Records", "file-text", Permission.ESTIMATES_READ),
     ("Approvals", routes.STAFF_APPROVALS, "Records", "badge-check", Permission.APPROVALS_READ),
+    ("Invoices", routes.STAFF_INVOICES, "Records", "receipt", Permission.INVOICES_READ),
+    ("Statements", routes.STAFF_STATEMENTS, "Records", "scroll-text", Permission.STATEMENTS_READ),
     ("Settings", routes.STAFF_SETTINGS, "Workspace", "settings", Permission.MEMBERS_READ),
 )
 
@@ -84,6 +87,8 @@ PORTAL_NAV: tuple[tuple[str, str, str, ContactPermission | None], ...] = (
     ("Home", routes.PORTAL, "house", None),
     ("Estimates", routes.PORTAL_ESTIMATES, "file-text", ContactPermission.OPERATIONS),
     ("Approvals", routes.PORTAL_APPROVALS, "badge-check", ContactPermission.OPERATIONS),
+    ("Invoices", routes.PORTAL_INVOICES, "receipt", ContactPermission.BILLING),
+    ("Statements", routes.PORTAL_STATEMENTS, "scroll-text", ContactPermission.BILLING),
 )
 
 
