@@ -17,6 +17,7 @@ from models.intake import IntakeFile, IntakeKind, IntakeStatus
 from models.invoice import Invoice, InvoiceLine, InvoiceStatus, Payment
 from models.message import Message, MessageThread
 from models.request import ApprovalRequest, ApprovalStatus, DocumentRequest, DocumentRequestStatus
+from models.statement import StatementSnapshot
 from models.system import IdempotencyKey, MailStatus, OutboxMail
 from models.task import FollowUpTask, TaskStatus
 from models.workspace import (
@@ -70,6 +71,7 @@ __all__ = [
     "PlatformState",
     "Role",
     "SessionKind",
+    "StatementSnapshot",
     "TaskStatus",
     "UTCDateTime",
     "User",

@@ -36,6 +36,8 @@ class Workspace(SQLModel, table=True):
     )
     status_reason: str = Field(default="", max_length=500)
     default_currency: str = Field(default="USD", max_length=3)
+    # Printed on invoices and statements (bank details, how to pay); empty: "Please quote <number> ...".
+    payment_instructions: str = Field(default="", max_length=2000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # Who created it (a counter for the per-user creation limit, not an ownership claim: owners are memberships).
     # No foreign key, so the column could be added without rebuilding this much-referenced table on SQLite.

@@ -116,8 +116,15 @@ def load(session: Session) -> dict[str, int]:
         session, owner_id, name="Northwind Studio", slug="northwind", portal_enabled=True
     )
     owner = access.resolve_staff(session, user_id=owner_id, workspace_id=ws.id)
-    from models import Membership
+    from models import Membership, Workspace
 
+    ws_row = session.get(Workspace, ws.id)
+    assert ws_row is not None
+    ws_row.payment_instructions = (
+        "Bank transfer to Northwind Studio Ltd, IBAN GB33 BUKB 2020 1555 5555 55, BIC BUKBGB22. "
+        "Please quote the invoice number as the payment reference."
+    )
+    session.add(ws_row)
     for role in (Role.MANAGER, Role.TEAM_LEAD, Role.FINANCE_REVIEWER):
         uid = users[role].id
         assert uid is not None

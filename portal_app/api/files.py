@@ -10,6 +10,8 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from portal_app.api.cookies import read_session_token
+from portal_app.api.downloads import download_routes
+from portal_app.api.uploads import upload_routes
 from portal_app.db import session_scope
 from portal_app.services import intake, sessions
 from portal_app.services.errors import NotFound
@@ -51,4 +53,4 @@ async def download_intake(request: Request) -> Response:
 
 
 def file_routes() -> list[Route]:
-    return [Route(DOWNLOAD_PATH, download_intake, methods=["GET"])]
+    return [Route(DOWNLOAD_PATH, download_intake, methods=["GET"]), *upload_routes(), *download_routes()]

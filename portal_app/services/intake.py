@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from models import (
+    Contact,
     CustomerAccount,
     DocumentRequest,
     DocumentRequestStatus,
@@ -32,11 +33,12 @@ from models import (
     utcnow,
 )
 from models.portal import PortalUpload
-from models.schemas import IntakeFileRead, Page
+from models.schemas import MAX_PAGE_SIZE, IntakeFileRead, Page, ReadModel
 from portal_app.services import audit, invoices, storage, tasks
 from portal_app.services.access import (
     Actor,
     ContactActor,
+    StaffActor,
     get_scoped,
     require_contact,
     require_staff,
@@ -561,3 +563,157 @@ def open_intake_file(session: Session, actor: Actor, intake_id: int) -> tuple[Pa
     """
     row = get_scoped(session, actor, IntakeFile, intake_id)
     return storage.open_path(row.storage_key), row.sniffed_type, row.original_name
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The review queue
+
+
+class ReviewItem(ReadModel):
+    """One file awaiting a reviewer's decision, with what the queue shows of its account, contact and record."""
+
+    id: int
+    kind: IntakeKind
+    account_id: int
+    account_name: str
+    contact_name: str
+    contact_email: str
+    invoice_id: int | None
+    invoice_number: str  # "" for a document
+    currency: str  # the invoice's currency ("" for a document)
+    balance_due_minor: int | None  # the invoice's balance now (None for a document)
+    document_request_id: int | None
+    request_title: str  # "" for payment proof
+    claimed_amount_minor: int | None
+    claimed_paid_on: date | None
+    note: str
+    original_name: str
+    size_bytes: int
+    sniffed_type: str
+    created_at: datetime
+
+
+def _queue_filter(staff: StaffActor, kind: IntakeKind | str | None, account_id: int | None) -> list[Any]:
+    where: list[Any] = [
+        col(IntakeFile.workspace_id) == staff.workspace_id,
+        col(IntakeFile.status) == IntakeStatus.AWAITING_REVIEW,
+    ]
+    if kind is not None:
+        where.append(col(IntakeFile.kind) == IntakeKind(kind))
+    if account_id is not None:
+        where.append(col(IntakeFile.account_id) == account_id)
+    return where
+
+
+def review_queue_count(
+    session: Session, actor: Actor, *, kind: IntakeKind | str | None = None, account_id: int | None = None
+) -> int:
+    """How many files await review in the actor's workspace (one query).
+
+    Scoped like ``review_queue``: staff with ``intake:review`` (``Forbidden`` for other roles, ``NotFound``
+    for contacts and operators).
+    """
+    staff = require_staff(actor, Permission.INTAKE_REVIEW)
+    return int(
+        session.scalar(
+            sa.select(sa.func.count()).select_from(IntakeFile).where(*_queue_filter(staff, kind, account_id))
+        )
+        or 0
+    )
+
+
+def review_queue(
+    session: Session,
+    actor: Actor,
+    *,
+    kind: IntakeKind | str | None = None,
+    account_id: int | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> Page[ReviewItem]:
+    """One page of the files awaiting review, oldest first, each with its account, contact and record.
+
+    Scoped: staff with ``intake:review`` in their workspace (``Forbidden`` for other roles, ``NotFound`` for
+    contacts and operators); ``account_id`` is only a filter, another workspace's account finds nothing.
+    Two queries whatever the page size: the count and one joined select (every joined row is held to the same
+    workspace as well).
+    """
+    staff = require_staff(actor, Permission.INTAKE_REVIEW)
+    limit = max(1, min(int(limit), MAX_PAGE_SIZE))
+    offset = max(0, int(offset))
+    where = _queue_filter(staff, kind, account_id)
+    total = int(session.scalar(sa.select(sa.func.count()).select_from(IntakeFile).where(*where)) or 0)
+    # One joined select for the page (typed loosely: sqlmodel's ``exec`` overloads stop at fewer columns).
+    query: Any = (
+        sa.select(
+            IntakeFile,
+            col(CustomerAccount.name),
+            col(Contact.name),
+            col(Contact.email),
+            col(Invoice.number),
+            col(Invoice.currency),
+            col(Invoice.total_minor),
+            col(Invoice.amount_paid_minor),
+            col(DocumentRequest.title),
+        )
+        .join(
+            CustomerAccount,
+            sa.and_(
+                col(CustomerAccount.id) == col(IntakeFile.account_id),
+                col(CustomerAccount.workspace_id) == col(IntakeFile.workspace_id),
+            ),
+        )
+        .join(
+            Contact,
+            sa.and_(
+                col(Contact.id) == col(IntakeFile.contact_id),
+                col(Contact.workspace_id) == col(IntakeFile.workspace_id),
+            ),
+        )
+        .outerjoin(
+            Invoice,
+            sa.and_(
+                col(Invoice.id) == col(IntakeFile.invoice_id),
+                col(Invoice.workspace_id) == col(IntakeFile.workspace_id),
+            ),
+        )
+        .outerjoin(
+            DocumentRequest,
+            sa.and_(
+                col(DocumentRequest.id) == col(IntakeFile.document_request_id),
+                col(DocumentRequest.workspace_id) == col(IntakeFile.workspace_id),
+            ),
+        )
+        .where(*where)
+        .order_by(col(IntakeFile.created_at).asc(), col(IntakeFile.id).asc())
+        .offset(offset)
+        .limit(limit)
+    )
+    items: list[ReviewItem] = []
+    for row in session.exec(query).all():
+        file, account_name, contact_name, contact_email, number, currency, total_minor, paid, title = row
+        assert file.id is not None
+        items.append(
+            ReviewItem(
+                id=file.id,
+                kind=file.kind,
+                account_id=file.account_id,
+                account_name=account_name,
+                contact_name=contact_name,
+                contact_email=contact_email,
+                invoice_id=file.invoice_id,
+                invoice_number=number or "",
+                currency=currency or "",
+                balance_due_minor=None if total_minor is None else total_minor - (paid or 0),
+                document_request_id=file.document_request_id,
+                request_title=title or "",
+                claimed_amount_minor=file.claimed_amount_minor,
+                claimed_paid_on=_claimed_date(file),
+                note=file.note,
+                original_name=file.original_name,
+                size_bytes=file.size_bytes,
+                sniffed_type=file.sniffed_type,
+                created_at=file.created_at,
+            )
+        )
+    return Page[ReviewItem](items=items, total=total, offset=offset, limit=limit)

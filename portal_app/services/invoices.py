@@ -7,7 +7,9 @@ computed here from the lines; amounts, status and the account's currency never c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from types import EllipsisType
 from typing import Any
 
 import sqlalchemy as sa
@@ -153,6 +155,14 @@ def _clean_notes(value: str, label: str) -> str:
     return value
 
 
+def _draft_due_date(value: object) -> date | None:
+    if value is None:
+        return None
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise ValidationFailed("The due date is not valid.")
+    return value
+
+
 def _state_conflict(invoice: Invoice, action: str) -> Conflict:
     messages = {
         InvoiceStatus.DRAFT: "is still a draft",
@@ -176,9 +186,11 @@ def create_invoice(
     lines: Sequence[LineSpec],
     customer_notes: str = "",
     internal_notes: str = "",
+    due_date: date | None = None,
 ) -> InvoiceRead:
     """A draft invoice for an account of the actor's workspace, in the account's currency.
 
+    ``due_date`` is optional: issuing the draft uses it, else the account's payment terms.
     Scoped: staff with ``invoices:manage``; the account is looked up in the actor's workspace (``NotFound``
     otherwise). Raises ``ValidationFailed`` for bad lines, ``Conflict`` for an archived account.
     """
@@ -189,6 +201,7 @@ def create_invoice(
     totals = _compute_checked(lines)
     customer_notes = _clean_notes(customer_notes, "customer notes")
     internal_notes = _clean_notes(internal_notes, "internal notes")
+    due_date = _draft_due_date(due_date)
     lock_workspace(session, staff.workspace_id)  # serialises invoice numbering in the workspace
     invoice = Invoice(
         workspace_id=staff.workspace_id,
@@ -196,6 +209,7 @@ def create_invoice(
         number=next_invoice_number(session, staff.workspace_id),
         status=InvoiceStatus.DRAFT,
         currency=account.currency,
+        due_date=due_date,
         customer_notes=customer_notes,
         internal_notes=internal_notes,
         created_by_user_id=staff.user_id,
@@ -225,8 +239,10 @@ def update_draft_invoice(
     lines: Sequence[LineSpec],
     customer_notes: str | None = None,
     internal_notes: str | None = None,
+    due_date: date | None | EllipsisType = ...,
 ) -> InvoiceRead:
-    """Replace a draft's lines (and optionally its notes); totals are recomputed.
+    """Replace a draft's lines (and optionally its notes and due date: ``...`` keeps it, ``None`` clears it);
+    totals are recomputed.
 
     Scoped: staff with ``invoices:manage`` in the invoice's workspace. Raises ``NotFound``, ``Conflict`` once
     the invoice is no longer a draft, ``ValidationFailed`` for bad lines.
@@ -240,6 +256,8 @@ def update_draft_invoice(
         invoice.customer_notes = _clean_notes(customer_notes, "customer notes")
     if internal_notes is not None:
         invoice.internal_notes = _clean_notes(internal_notes, "internal notes")
+    if not isinstance(due_date, EllipsisType):
+        invoice.due_date = _draft_due_date(due_date)
     session.exec(
         sa.delete(InvoiceLine).where(
             InvoiceLine.workspace_id == staff.workspace_id,  # type: ignore[arg-type]
@@ -270,7 +288,8 @@ def issue_invoice(
     issue_date: date | None = None,
     due_date: date | None = None,
 ) -> InvoiceRead:
-    """Draft → open. ``issue_date`` defaults to today, ``due_date`` to issue date + the account's terms.
+    """Draft → open. ``issue_date`` defaults to today, ``due_date`` to the draft's own due date, else the issue
+    date + the account's terms.
 
     Scoped: staff with ``invoices:manage``. Raises ``NotFound``, ``Conflict`` unless the invoice is a draft,
     ``ValidationFailed`` for a zero total or a due date before the issue date.
@@ -283,8 +302,13 @@ def issue_invoice(
         raise ValidationFailed("An invoice with a zero total cannot be issued.")
     account = get_scoped(session, staff, CustomerAccount, invoice.account_id)
     issued_on = issue_date or today()
-    due_on = due_date or issued_on + timedelta(days=account.payment_terms_days)
+    due_on = due_date or invoice.due_date or issued_on + timedelta(days=account.payment_terms_days)
     if due_on < issued_on:
+        if due_date is None:
+            raise ValidationFailed(
+                f"The draft's due date ({due_on.isoformat()}) is before the issue date: edit the draft and "
+                "choose a later one, or leave it empty to use the account's payment terms."
+            )
         raise ValidationFailed("The due date cannot be before the issue date.")
     invoice.status = InvoiceStatus.OPEN
     invoice.issue_date = issued_on
@@ -501,18 +525,34 @@ def get_invoice(session: Session, actor: Actor, invoice_id: int) -> InvoiceRead:
     return _staff_read(session, get_scoped(session, staff, Invoice, invoice_id))
 
 
+SEARCH_MAX_CHARS = 100
+
+
+def _like_term(text: str) -> str:
+    """A case-insensitive ``LIKE`` pattern matching ``text`` literally (``%``, ``_`` and ``\\`` escaped)."""
+    text = " ".join(text.split())[:SEARCH_MAX_CHARS].lower()
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def list_invoices(
     session: Session,
     actor: Actor,
     *,
     account_id: int | None = None,
     status: InvoiceStatus | None = None,
+    search: str = "",
+    overdue_first: bool = False,
     offset: int = 0,
     limit: int = 25,
 ) -> Page[InvoiceRead]:
     """One page of the workspace's invoices (without lines), newest first.
 
     Scoped: staff with ``invoices:read``; an ``account_id`` of another workspace simply matches nothing.
+    ``search`` matches the number or the account's name, case-insensitively and literally (at most
+    ``SEARCH_MAX_CHARS`` characters; the account join stays in the workspace). ``overdue_first`` puts open and
+    partly paid invoices past their due date first, the longest overdue first, then the rest newest first.
+    Two queries whatever the data size.
     """
     staff = require_staff(actor, Permission.INVOICES_READ)
     query = scoped_select(staff, Invoice)
@@ -520,13 +560,50 @@ def list_invoices(
         query = query.where(Invoice.account_id == account_id)
     if status is not None:
         query = query.where(Invoice.status == InvoiceStatus(status))
-    return Page.fetch(
-        session,
-        query.order_by(col(Invoice.created_at).desc(), col(Invoice.id).desc()),
-        InvoiceRead,
-        offset=offset,
-        limit=limit,
-    )
+    if isinstance(search, str) and search.strip():
+        term = _like_term(search)
+        query = query.join(
+            CustomerAccount,
+            sa.and_(
+                col(CustomerAccount.id) == col(Invoice.account_id),
+                col(CustomerAccount.workspace_id) == staff.workspace_id,
+            ),
+        ).where(
+            sa.or_(
+                sa.func.lower(Invoice.number).like(term, escape="\\"),
+                sa.func.lower(CustomerAccount.name).like(term, escape="\\"),
+            )
+        )
+    order: list[Any] = [col(Invoice.created_at).desc(), col(Invoice.id).desc()]
+    if overdue_first:
+        overdue = sa.and_(
+            col(Invoice.status).in_(PAYABLE),
+            col(Invoice.due_date).is_not(None),
+            col(Invoice.due_date) < today(),
+        )
+        order = [
+            sa.case((overdue, 0), else_=1),
+            sa.case((overdue, col(Invoice.due_date)), else_=None),
+            *order,
+        ]
+    return Page.fetch(session, query.order_by(*order), InvoiceRead, offset=offset, limit=limit)
+
+
+def account_names(session: Session, actor: Actor, account_ids: Sequence[int]) -> dict[int, str]:
+    """Names of the actor's workspace's accounts among ``account_ids`` (at most 100; others are left out).
+
+    For list pages that show the account beside each row: one query for the whole page. ``invoices:read``.
+    """
+    staff = require_staff(actor, Permission.INVOICES_READ)
+    ids = sorted({i for i in account_ids if isinstance(i, int) and not isinstance(i, bool)})[:100]
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(CustomerAccount).where(
+            CustomerAccount.workspace_id == staff.workspace_id, col(CustomerAccount.id).in_(ids)
+        )
+    ).all()
+    return {a.id: a.name for a in rows if a.id is not None}
 
 
 def list_payments(
@@ -546,24 +623,124 @@ def list_payments(
     )
 
 
+DETAIL_ROWS_SHOWN = 100  # payments and payment proofs shown on an invoice's page (newest first)
+
+
+@dataclass(frozen=True)
+class ProofSummary:
+    """A payment proof a contact sent for an invoice, as the staff detail shows it (never the file itself)."""
+
+    id: int
+    original_name: str
+    size_bytes: int
+    sniffed_type: str
+    claimed_amount_minor: int | None
+    claimed_paid_on: date | None
+    status: IntakeStatus
+    review_reason: str
+    created_at: datetime
+    reviewed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class InvoiceDetail:
+    invoice: InvoiceRead
+    account_name: str
+    payment_terms_days: int  # the account's terms: the due date an issue without one gets
+    void_reason: str
+    voided_at: datetime | None
+    payments: list[PaymentRead]  # newest received first, at most DETAIL_ROWS_SHOWN
+    proofs: list[ProofSummary]  # newest first, at most DETAIL_ROWS_SHOWN
+
+
+def get_invoice_detail(session: Session, actor: Actor, invoice_id: int) -> InvoiceDetail:
+    """Everything the staff invoice page shows: the invoice with its lines, the account's name and terms, the
+    payments recorded and the payment proofs sent for it with their review state.
+
+    Scoped: staff with ``invoices:read`` in the invoice's workspace; ``NotFound`` otherwise. A constant number
+    of queries whatever the number of lines, payments or proofs.
+    """
+    staff = require_staff(actor, Permission.INVOICES_READ)
+    invoice = get_scoped(session, staff, Invoice, invoice_id)
+    account = session.exec(
+        select(CustomerAccount).where(
+            CustomerAccount.id == invoice.account_id, CustomerAccount.workspace_id == staff.workspace_id
+        )
+    ).one()
+    payments = session.exec(
+        select(Payment)
+        .where(Payment.workspace_id == staff.workspace_id, Payment.invoice_id == invoice.id)
+        .order_by(col(Payment.received_on).desc(), col(Payment.id).desc())
+        .limit(DETAIL_ROWS_SHOWN)
+    ).all()
+    proofs = session.exec(
+        select(IntakeFile)
+        .where(
+            IntakeFile.workspace_id == staff.workspace_id,
+            IntakeFile.invoice_id == invoice.id,
+            IntakeFile.kind == IntakeKind.PAYMENT_PROOF,
+        )
+        .order_by(col(IntakeFile.created_at).desc(), col(IntakeFile.id).desc())
+        .limit(DETAIL_ROWS_SHOWN)
+    ).all()
+    return InvoiceDetail(
+        invoice=_staff_read(session, invoice),
+        account_name=account.name,
+        payment_terms_days=account.payment_terms_days,
+        void_reason=invoice.void_reason,
+        voided_at=invoice.voided_at,
+        payments=[PaymentRead.model_validate(p) for p in payments],
+        proofs=[
+            ProofSummary(
+                id=int(f.id or 0),
+                original_name=f.original_name,
+                size_bytes=f.size_bytes,
+                sniffed_type=f.sniffed_type,
+                claimed_amount_minor=f.claimed_amount_minor,
+                claimed_paid_on=f.claimed_paid_on,
+                status=f.status,
+                review_reason=f.review_reason,
+                created_at=f.created_at,
+                reviewed_at=f.reviewed_at,
+            )
+            for f in proofs
+        ],
+    )
+
+
 # ----------------------------------------------------------------------------------------------------
 # Portal (contacts with billing on the account)
 
 
 def portal_list_invoices(
-    session: Session, actor: Actor, *, status: InvoiceStatus | None = None, offset: int = 0, limit: int = 25
+    session: Session,
+    actor: Actor,
+    *,
+    status: InvoiceStatus | None = None,
+    due_first: bool = False,
+    offset: int = 0,
+    limit: int = 25,
 ) -> Page[PortalInvoice]:
     """One page of the contact's account's issued invoices (drafts never show), newest first, without lines.
 
+    ``due_first``: open and partly paid invoices first, by due date (undated last), then the rest newest first.
     Scoped: a contact with ``billing`` on the account; anyone else gets ``NotFound``.
     """
     contact = require_contact(actor, ContactPermission.BILLING)
     query = scoped_select(contact, Invoice)
     if status is not None:
         query = query.where(Invoice.status == InvoiceStatus(status))
+    order: list[Any] = [col(Invoice.issue_date).desc(), col(Invoice.id).desc()]
+    if due_first:
+        awaiting = col(Invoice.status).in_((InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID))
+        order[:0] = [
+            sa.case((awaiting, 0), else_=1),
+            sa.case((awaiting & col(Invoice.due_date).is_(None), 1), else_=0),
+            sa.case((awaiting, col(Invoice.due_date)), else_=None),
+        ]
     return Page.fetch(
         session,
-        query.order_by(col(Invoice.issue_date).desc(), col(Invoice.id).desc()),
+        query.order_by(*order),
         PortalInvoice,
         offset=offset,
         limit=limit,

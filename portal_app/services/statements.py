@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col
 
 from models import CustomerAccount, Invoice, InvoiceStatus, Payment
@@ -21,8 +22,10 @@ from portal_app.services.access import (
     get_scoped,
     require_contact,
     require_staff,
+    scoped_select,
 )
 from portal_app.services.errors import NotFound, ValidationFailed
+from portal_app.services.invoices import PAYABLE, today
 from portal_app.services.permissions import ContactPermission, Permission
 
 MAX_PERIOD_YEARS = 5
@@ -238,4 +241,107 @@ def compute_statement(
         closing_balance_minor=balance,
         lines=lines,
         aging=_aging(session, account, as_of),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The portal home's billing summary (contacts with billing, their own account)
+
+# How many of the due invoices the summary lists (the most overdue first); the totals cover all of them.
+DUE_SHOWN = 5
+
+
+class _PortalView(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class DueInvoice(_PortalView):
+    """An issued invoice with something left to pay: only what the contact already sees on the invoice."""
+
+    id: int
+    number: str
+    currency: str
+    issue_date: date | None
+    due_date: date | None
+    total_minor: int
+    balance_minor: int
+    overdue: bool
+
+
+class CurrencyBalance(_PortalView):
+    currency: str
+    balance_minor: int  # what is left to pay on the open and partly paid invoices
+    open_count: int
+    overdue_count: int
+    overdue_minor: int
+
+
+class BillingSummary(_PortalView):
+    as_of: date
+    balances: list[CurrencyBalance]  # by currency code
+    due: list[DueInvoice]  # the first ``DUE_SHOWN``, the most overdue first
+    open_count: int
+    overdue_count: int
+
+
+def billing_summary(
+    session: Session, actor: Actor, *, as_of: date | None = None, limit: int = DUE_SHOWN
+) -> BillingSummary:
+    """What the contact's account owes: per currency, the balance left on the open and partly paid invoices and
+    how many are overdue (due before ``as_of``, default today), plus the first ``limit`` of those invoices, the
+    most overdue first.
+
+    Scoped: a contact with ``billing`` on their own account (drafts and void invoices never count); anyone else
+    gets ``NotFound``. Two queries whatever the data size.
+    """
+    contact = require_contact(actor, ContactPermission.BILLING)
+    as_of = as_of or today()
+    limit = max(1, min(int(limit), 50))
+    open_invoices = scoped_select(contact, Invoice).where(col(Invoice.status).in_(PAYABLE))
+    rows = open_invoices.subquery()
+    left = rows.c.total_minor - rows.c.amount_paid_minor
+    late = sa.and_(rows.c.due_date.is_not(None), rows.c.due_date < as_of)
+    grouped = session.execute(
+        sa.select(
+            rows.c.currency,
+            sa.func.coalesce(sa.func.sum(left), 0),
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(sa.case((late, 1), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((late, left), else_=0)), 0),
+        )
+        .group_by(rows.c.currency)
+        .order_by(rows.c.currency)
+    ).all()
+    balances = [
+        CurrencyBalance(
+            currency=currency,
+            balance_minor=int(owed),
+            open_count=int(count),
+            overdue_count=int(overdue),
+            overdue_minor=int(overdue_owed),
+        )
+        for currency, owed, count, overdue, overdue_owed in grouped
+    ]
+    # Due date first (no due date: the issue date), so what is most overdue leads and what falls due next follows.
+    due_on = sa.func.coalesce(col(Invoice.due_date), col(Invoice.issue_date))
+    first = session.exec(open_invoices.order_by(due_on, col(Invoice.id)).limit(limit)).all()
+    due = [
+        DueInvoice(
+            id=inv.id,
+            number=inv.number,
+            currency=inv.currency,
+            issue_date=inv.issue_date,
+            due_date=inv.due_date,
+            total_minor=inv.total_minor,
+            balance_minor=inv.total_minor - inv.amount_paid_minor,
+            overdue=inv.due_date is not None and inv.due_date < as_of,
+        )
+        for inv in first
+    ]
+    return BillingSummary(
+        as_of=as_of,
+        balances=balances,
+        due=due,
+        open_count=sum(b.open_count for b in balances),
+        overdue_count=sum(b.overdue_count for b in balances),
     )
