@@ -111,3 +111,26 @@ def detail_layout(
         width="100%",
     )
     return rx.vstack(header, grid, spacing="5", align="stretch", width="100%", **props)
+
+
+def totals_list(*items: tuple[str, Any], **props: Any) -> rx.Component:
+    """Amounts under a document's lines ("Subtotal", "Tax", "Total"…): ``(label, value)`` pairs, figures aligned."""
+    return rx.data_list.root(
+        *(rx.data_list.item(rx.data_list.label(k), rx.data_list.value(v)) for k, v in items),
+        size="2",
+        font_variant_numeric="tabular-nums",
+        **props,
+    )
+
+
+def note_block(label: str, text: Any, *, quote: bool = False) -> rx.Component:
+    """A labelled block of free text (a document's notes, a customer's comment), left out while it is empty."""
+    body = rx.blockquote if quote else rx.text
+    return rx.cond(
+        text != "",
+        rx.vstack(
+            rx.text(label, size="2", weight="medium"),
+            body(text, size="2", white_space="pre-wrap"),  # type: ignore[operator]
+            spacing="1",
+        ),
+    )

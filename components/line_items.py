@@ -18,6 +18,7 @@ from typing import Any
 import reflex as rx
 
 from components.form import control_props, field
+from components.table import Column, data_table
 
 
 def _line_input(
@@ -42,9 +43,23 @@ def _line_input(
 
 
 def _line(
-    line: Any, index: Any, lines: Any, set_line: Callable[..., Any], remove_line: Callable[..., Any]
+    line: Any,
+    index: Any,
+    lines: Any,
+    set_line: Callable[..., Any],
+    remove_line: Callable[..., Any],
+    with_cost: bool = True,
 ) -> rx.Component:
     number = (index + 1).to_string()
+    cost = (
+        [
+            _line_input(
+                line, "unit_cost", "Unit cost (internal)", set_line, input_mode="decimal", max_length=30
+            )
+        ]
+        if with_cost
+        else []
+    )
     return rx.el.fieldset(
         rx.el.legend(rx.text("Line ", number, size="2", weight="bold"), padding_x="4px"),
         rx.vstack(
@@ -53,10 +68,8 @@ def _line(
                 _line_input(line, "quantity", "Quantity", set_line, input_mode="numeric", max_length=20),
                 _line_input(line, "unit_price", "Unit price", set_line, input_mode="decimal", max_length=30),
                 _line_input(line, "tax_rate", "Tax rate (%)", set_line, input_mode="decimal", max_length=10),
-                _line_input(
-                    line, "unit_cost", "Unit cost (internal)", set_line, input_mode="decimal", max_length=30
-                ),
-                columns=rx.breakpoints(initial="2", sm="4"),
+                *cost,
+                columns=rx.breakpoints(initial="2", sm="4" if with_cost else "3"),
                 gap="12px",
                 width="100%",
             ),
@@ -101,10 +114,12 @@ def _line(
     )
 
 
-def line_rows(lines: Any, *, set_line: Callable[..., Any], remove_line: Callable[..., Any]) -> rx.Component:
+def line_rows(
+    lines: Any, *, set_line: Callable[..., Any], remove_line: Callable[..., Any], with_cost: bool = True
+) -> rx.Component:
     """Every line as a fieldset: ``set_line(key, field, text)`` on leaving a field, ``remove_line(key)`` (shown
-    while there is more than one line)."""
-    return rx.foreach(lines, lambda line, index: _line(line, index, lines, set_line, remove_line))
+    while there is more than one line). ``with_cost=False`` leaves out the internal unit cost (invoices)."""
+    return rx.foreach(lines, lambda line, index: _line(line, index, lines, set_line, remove_line, with_cost))
 
 
 def add_line_button(on_click: Any) -> rx.Component:
@@ -126,8 +141,15 @@ def line_totals(
     *,
     id: str,
     explanation: str = "Computed on the server as you leave each field; the customer never sees the cost.",
+    with_cost: bool = True,
 ) -> rx.Component:
-    """The totals card, announced as it changes; ``note`` says which lines are left out and why ("" for none)."""
+    """The totals card, announced as it changes; ``note`` says which lines are left out and why ("" for none).
+    ``with_cost=False`` leaves out the internal cost (invoices)."""
+    cost_item = (
+        [rx.data_list.item(rx.data_list.label("Internal cost"), rx.data_list.value(cost))]
+        if with_cost
+        else []
+    )
     return rx.card(
         rx.vstack(
             rx.heading("Totals", size="3", as_="h2"),
@@ -137,7 +159,7 @@ def line_totals(
                 rx.data_list.item(
                     rx.data_list.label("Total"), rx.data_list.value(rx.text(total, weight="bold"))
                 ),
-                rx.data_list.item(rx.data_list.label("Internal cost"), rx.data_list.value(cost)),
+                *cost_item,
                 size="2",
                 font_variant_numeric="tabular-nums",
                 id=id,
@@ -148,4 +170,33 @@ def line_totals(
             aria_live="polite",
         ),
         width="100%",
+    )
+
+
+def lines_table(lines: Any, *, caption: str, **props: Any) -> rx.Component:
+    """A document's saved lines, read only (an invoice's, an estimate's as the customer sees it): rows with
+    ``description``, ``quantity``, ``unit_price``, ``tax_rate`` and ``net`` display strings, figures right-aligned."""
+
+    def figure(value: Any) -> rx.Component:
+        return rx.text(value, size="2", font_variant_numeric="tabular-nums", white_space="nowrap")
+
+    return data_table(
+        [
+            "Description",
+            Column("Qty", "right"),
+            Column("Unit price", "right"),
+            Column("Tax", "right"),
+            Column("Net", "right"),
+        ],
+        lines,
+        lambda ln: [
+            rx.text(ln.description, size="2"),
+            figure(ln.quantity),
+            figure(ln.unit_price),
+            figure(ln.tax_rate),
+            figure(ln.net),
+        ],
+        caption=caption,
+        empty=rx.text("No lines.", size="2"),
+        **props,
     )

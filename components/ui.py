@@ -84,6 +84,17 @@ def server_link(label: str, href: Any, **props: Any) -> rx.Component:
     )
 
 
+def download_button(label: Any, href: Any, *, icon: str = "download", **props: Any) -> rx.Component:
+    """A button-styled link to a file route (PDF, CSV, an uploaded file): a real document request, never routed
+    inside the single-page app, so the browser saves the attachment the route sends."""
+    props.setdefault("variant", "soft")
+    return rx.button(
+        rx.el.a(rx.icon(icon, size=16, aria_hidden="true"), label, href=href, reload_document=True),
+        as_child=True,
+        **props,
+    )
+
+
 def gate_panel(*, icon: str, title: str, body: str, actions: rx.Component, **props: Any) -> rx.Component:
     """A centred card that stands in for a page the visitor may not see yet (signed out, wrong kind of session)."""
     return rx.center(

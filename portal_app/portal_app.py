@@ -10,7 +10,10 @@ from portal_app.pages.portal import approvals as portal_approvals
 from portal_app.pages.portal import estimate as portal_estimate
 from portal_app.pages.portal import estimates as portal_estimates
 from portal_app.pages.portal import home as portal_home
+from portal_app.pages.portal import invoice as portal_invoice
+from portal_app.pages.portal import invoices as portal_invoices
 from portal_app.pages.portal import sign_in as portal_sign_in
+from portal_app.pages.portal import statements as portal_statements
 from portal_app.pages.public import landing, module, preview, records
 from portal_app.pages.public.content import RECORDS
 from portal_app.pages.staff import account as staff_account
@@ -21,8 +24,13 @@ from portal_app.pages.staff import approvals as staff_approvals
 from portal_app.pages.staff import estimate_form as staff_estimate_form
 from portal_app.pages.staff import estimates as staff_estimates
 from portal_app.pages.staff import home as staff_home
+from portal_app.pages.staff import invoice as staff_invoice
+from portal_app.pages.staff import invoice_form as staff_invoice_form
+from portal_app.pages.staff import invoices as staff_invoices
 from portal_app.pages.staff import onboarding
+from portal_app.pages.staff import review as staff_review
 from portal_app.pages.staff import settings as staff_settings
+from portal_app.pages.staff import statements as staff_statements
 from portal_app.pages.staff import task as staff_task
 from portal_app.pages.staff import tasks as staff_tasks
 from portal_app.services.mailer import mail_loop
@@ -32,15 +40,21 @@ from state.approvals import ApprovalDetailState, ApprovalNewState, ApprovalsList
 from state.base import BaseState
 from state.estimate_form import EstimateFormState
 from state.estimates import EstimateDetailState, EstimatesListState
+from state.invoice_form import InvoiceFormState
+from state.invoices import InvoiceDetailState, InvoicesListState
 from state.onboarding import OnboardingState
 from state.operator import OperatorState
 from state.portal import PortalHomeState
 from state.portal_approvals import PortalApprovalsState, PortalApprovalState
 from state.portal_estimates import PortalEstimatesState, PortalEstimateState
+from state.portal_invoices import PortalInvoicesState, PortalInvoiceState
 from state.portal_sign_in import PortalSignInState
+from state.portal_statements import PortalStatementsState
 from state.public_preview import PreviewState
+from state.review import ReviewQueueState
 from state.settings import SettingsState
 from state.staff import StaffHomeState
+from state.statements import StatementsState
 from state.tasks import TaskDetailState, TasksListState
 
 # The Radix theme is configured in rxconfig.py (RadixThemesPlugin); App(theme=...) is deprecated.
@@ -101,12 +115,46 @@ PAGES = [
         routes.record_pattern(routes.STAFF_APPROVALS),
         ApprovalDetailState.load,
     ),
+    (staff_invoices, staff_invoices.invoices_page, routes.STAFF_INVOICES, InvoicesListState.load),
+    (
+        staff_invoice_form,
+        staff_invoice_form.invoice_form_page,
+        f"{routes.STAFF_INVOICES}/{routes.NEW}",
+        InvoiceFormState.load,
+    ),
+    (
+        staff_invoice,
+        staff_invoice.invoice_detail_page,
+        routes.record_pattern(routes.STAFF_INVOICES),
+        InvoiceDetailState.load,
+    ),
+    (
+        staff_invoice_form,
+        staff_invoice_form.invoice_form_page,
+        routes.record_pattern(routes.STAFF_INVOICES, routes.EDIT),
+        InvoiceFormState.load,
+    ),
+    (staff_statements, staff_statements.statements_page, routes.STAFF_STATEMENTS, StatementsState.load),
+    (staff_review, staff_review.review_page, routes.STAFF_REVIEW, ReviewQueueState.load),
     (onboarding, onboarding.onboarding, routes.ONBOARDING, OnboardingState.load),
     (
         portal_home,
         portal_home.portal_home,
         routes.PORTAL,
         [PortalHomeState.load, PortalHomeState.send_to_sign_in],
+    ),
+    (portal_invoices, portal_invoices.portal_invoices, routes.PORTAL_INVOICES, PortalInvoicesState.load),
+    (
+        portal_invoice,
+        portal_invoice.portal_invoice,
+        routes.record_pattern(routes.PORTAL_INVOICES),
+        PortalInvoiceState.load,
+    ),
+    (
+        portal_statements,
+        portal_statements.portal_statements,
+        routes.PORTAL_STATEMENTS,
+        PortalStatementsState.load,
     ),
     (portal_estimates, portal_estimates.portal_estimates, routes.PORTAL_ESTIMATES, PortalEstimatesState.load),
     (

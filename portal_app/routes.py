@@ -72,7 +72,9 @@ DEV_MAILBOX = "/dev/mailbox"
 # Files: downloads (PDF, CSV, intake files) and uploads. Backend routes (portal_app/api/): every request re-resolves
 # the actor from the session cookie and re-checks scope; downloads are attachments with ``nosniff``. Pages link to
 # them through backend_url() (in dev the backend has its own port).
-FILES_INTAKE = "/files/intake"  # /files/intake/{id} (attachment), /files/intake/{id}/preview (images and PDFs)
+FILES_INTAKE = (
+    "/files/intake"  # /files/intake/{id} (attachment), /files/intake/{id}/preview (images and PDFs)
+)
 FILES_INVOICES = "/files/invoices"  # /files/invoices/{id}.pdf, /files/invoices.csv?status=&account=
 FILES_ESTIMATES = "/files/estimates"  # /files/estimates/{id}.pdf
 FILES_STATEMENTS = "/files/statements"  # /files/statements/{account_id}.{pdf,csv}?start=&end=

@@ -195,6 +195,7 @@ class EstimateDetailState(StaffPage, DetailMixin, StaffArea):
     can_share: bool = False
     can_reissue: bool = False
     edit_href: str = ""
+    pdf_href: str = ""
 
     def _fetch(self, session: Session, actor: StaffActor) -> Events:
         detail = estimates.get_estimate_detail(session, actor, self._record_id())
@@ -245,6 +246,7 @@ class EstimateDetailState(StaffPage, DetailMixin, StaffArea):
         self.can_edit = self.can_share = manage and est.status is EstimateStatus.DRAFT
         self.can_reissue = manage and est.status in estimates.REISSUABLE
         self.edit_href = routes.record_url(routes.STAFF_ESTIMATES, est.id, routes.EDIT)
+        self.pdf_href = routes.file_url(routes.FILES_ESTIMATES, est.id, ".pdf")
         return None
 
     def _fill_decision(self, est: EstimateRead, decided_by: str, signature: str) -> None:

@@ -12,7 +12,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from portal_app import formatting, routes
-from portal_app.services import approvals, estimates
+from portal_app.services import approvals, estimates, statements
 from portal_app.services.access import ContactActor
 from portal_app.services.permissions import ContactPermission
 from state.base import Events, event
@@ -20,6 +20,8 @@ from state.pages import GATE_NO_ACCESS, GATE_SIGNED_OUT, ContactArea, ContactPag
 
 # How many of the waiting estimates and approvals the home lists (nearest deadline first); the counts cover all.
 WAITING_SHOWN = 3
+# How many of the invoices due the home lists (the most overdue first); the balances cover all of them.
+DUE_SHOWN = 5
 
 
 @dataclasses.dataclass
@@ -38,6 +40,30 @@ class WaitingRow:
     detail: str  # number and amount, or the request's first words
     deadline: str  # "valid until 12 Mar 2027", "due in 3 days", "" when none
     href: str
+
+
+@dataclasses.dataclass
+class DueRow:
+    """An open or partly paid invoice on the home: number, when it is due, what is left to pay, its page."""
+
+    number: str
+    due: str  # "Due 12 Mar 2027", "Due today", "Overdue by 5 days"
+    balance: str
+    overdue: bool
+    href: str
+
+
+@dataclasses.dataclass
+class BalanceRow:
+    """What the account owes in one currency."""
+
+    currency: str
+    amount: str
+    detail: str  # "3 open invoices, 1 overdue"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 _AREAS: tuple[tuple[ContactPermission, str, str], ...] = (
@@ -70,6 +96,11 @@ class PortalHomeState(ContactPage, ContactArea):
     approvals_waiting: rx.Field[int] = rx.field(0)
     waiting_estimates: rx.Field[list[WaitingRow]] = rx.field([])
     waiting_approvals: rx.Field[list[WaitingRow]] = rx.field([])
+    billing: rx.Field[bool] = rx.field(False)
+    invoices_due: rx.Field[int] = rx.field(0)
+    invoices_overdue: rx.Field[int] = rx.field(0)
+    due_rows: rx.Field[list[DueRow]] = rx.field([])
+    balances: rx.Field[list[BalanceRow]] = rx.field([])
 
     @rx.var
     def waiting_total(self) -> int:
@@ -80,6 +111,7 @@ class PortalHomeState(ContactPage, ContactArea):
             AreaRow(key=perm.value, title=title, body=body, allowed=perm in actor.permissions)
             for perm, title, body in _AREAS
         ]
+        self._fill_billing(session, actor)
         self.operations = ContactPermission.OPERATIONS in actor.permissions
         if not self.operations:
             self.estimates_waiting = self.approvals_waiting = 0
@@ -107,6 +139,35 @@ class PortalHomeState(ContactPage, ContactArea):
             for a in app_page.items
         ]
         return None
+
+    def _fill_billing(self, session: Session, actor: ContactActor) -> None:
+        self.billing = ContactPermission.BILLING in actor.permissions
+        if not self.billing:
+            self.invoices_due = self.invoices_overdue = 0
+            self.due_rows, self.balances = [], []
+            return
+        summary = statements.billing_summary(session, actor, limit=DUE_SHOWN)
+        self.invoices_due, self.invoices_overdue = summary.open_count, summary.overdue_count
+        self.due_rows = [
+            DueRow(
+                number=inv.number,
+                due=first_upper(formatting.due(inv.due_date, summary.as_of))
+                or f"Issued {formatting.day(inv.issue_date)}",
+                balance=formatting.money(inv.balance_minor, inv.currency),
+                overdue=inv.overdue,
+                href=routes.record_url(routes.PORTAL_INVOICES, inv.id),
+            )
+            for inv in summary.due
+        ]
+        self.balances = [
+            BalanceRow(
+                currency=b.currency,
+                amount=formatting.balance(b.balance_minor, b.currency),
+                detail=_count(b.open_count, "open invoice")
+                + (f", {b.overdue_count} overdue" if b.overdue_count else ""),
+            )
+            for b in summary.balances
+        ]
 
     @event
     def send_to_sign_in(self) -> Events:

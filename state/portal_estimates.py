@@ -145,6 +145,7 @@ class PortalEstimateState(ContactPage, DetailMixin, FormMixin, DecisionMixin, Co
     previous_total: rx.Field[str] = rx.field("")
     notes_changed: rx.Field[bool] = rx.field(False)
     changes: rx.Field[list[ChangeRow]] = rx.field([])
+    pdf_href: rx.Field[str] = rx.field("")
     _version: int = 0
 
     def _fetch(self, session: Session, actor: ContactActor) -> Events:
@@ -163,6 +164,7 @@ class PortalEstimateState(ContactPage, DetailMixin, FormMixin, DecisionMixin, Co
         self.tax = formatting.money(est.tax_minor, cur)
         self.total = formatting.money(est.total_minor, cur)
         self.terms = est.customer_notes
+        self.pdf_href = routes.file_url(routes.FILES_ESTIMATES, est.id, ".pdf")
         self.lines = [
             LineRow(
                 description=ln.description,

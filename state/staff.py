@@ -21,6 +21,9 @@ BLURBS = {
     routes.STAFF_ACCOUNTS: "Customer accounts, their contacts and what each contact may see in the portal.",
     routes.STAFF_ESTIMATES: "Draft, share and re-issue estimates; see customers' decisions.",
     routes.STAFF_APPROVALS: "Ask a customer for a yes on a change order, a proof or terms, and see the answer.",
+    routes.STAFF_INVOICES: "Bill accounts, record payments, void what was issued by mistake.",
+    routes.STAFF_STATEMENTS: "An account's balance, activity and aging for any period; share it or download it.",
+    routes.STAFF_REVIEW: "Payment proof and documents customers sent, waiting for your decision.",
     routes.STAFF_SETTINGS: "The workspace, its members and invitations, and the Customer Portal module.",
 }
 

@@ -170,9 +170,12 @@ def test_staff_home_lists_the_areas_of_the_nav(db: Session) -> None:
     assert state.gate == "ready" and state.workspace_name == t.ws.name
     assert [d.href for d in state.destinations] == [
         routes.STAFF_TASKS,
+        routes.STAFF_REVIEW,
         routes.STAFF_ACCOUNTS,
         routes.STAFF_ESTIMATES,
         routes.STAFF_APPROVALS,
+        routes.STAFF_INVOICES,
+        routes.STAFF_STATEMENTS,
         routes.STAFF_SETTINGS,
     ]
     assert all(d.blurb for d in state.destinations)

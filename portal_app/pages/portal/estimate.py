@@ -11,7 +11,7 @@ from components.decision import decision_panel, note_form
 from components.detail import detail_layout
 from components.form import control_field, control_props, field_error, submit_button
 from components.table import data_table
-from components.ui import section_card
+from components.ui import download_button, section_card
 from portal_app import routes
 from portal_app.pages.portal.frame import back_link, portal_page
 from state.portal_estimates import ChangeRow, PortalEstimateState
@@ -216,6 +216,10 @@ def _page() -> rx.Component:
             ("Valid until", rx.cond(S.valid_until != "", S.valid_until, "No end date")),
             ("Version", S.version.to_string()),
             ("Shared", S.shared_on),
+            (
+                "Document",
+                download_button("Download PDF", S.pdf_href, icon="file-down", size="1", id="estimate-pdf"),
+            ),
         ],
         main=_main(),
         aside=_decision(),

@@ -9,7 +9,7 @@ import reflex as rx
 from components.ui import section_card
 from portal_app import routes
 from portal_app.pages.portal.frame import portal_page
-from state.portal import AreaRow, PortalHomeState, WaitingRow
+from state.portal import AreaRow, BalanceRow, DueRow, PortalHomeState, WaitingRow
 
 S = PortalHomeState
 
@@ -139,6 +139,85 @@ def _waiting() -> rx.Component:
     )
 
 
+def _due_item(row: DueRow) -> rx.Component:
+    return rx.el.li(
+        rx.flex(
+            rx.vstack(
+                rx.link(row.number, href=row.href, size="3", weight="bold"),
+                rx.badge(
+                    row.due,
+                    color_scheme=rx.cond(row.overdue, "red", "gray"),
+                    variant="soft",
+                ),
+                spacing="1",
+                align="start",
+            ),
+            rx.vstack(
+                rx.text("Balance", size="1", color_scheme="gray"),
+                rx.text(row.balance, size="3", weight="bold", font_variant_numeric="tabular-nums"),
+                spacing="0",
+                align="end",
+            ),
+            justify="between",
+            align="center",
+            gap="12px",
+            wrap="wrap",
+        ),
+        padding_y="10px",
+        border_top=f"1px solid {rx.color('gray', 4)}",
+        list_style="none",
+    )
+
+
+def _balance(row: BalanceRow) -> rx.Component:
+    return rx.vstack(
+        rx.text("Balance due in ", row.currency, size="1", color_scheme="gray", weight="medium"),
+        rx.text(row.amount, size="5", weight="bold", font_variant_numeric="tabular-nums"),
+        rx.text(row.detail, size="2", color_scheme="gray"),
+        spacing="1",
+        align="start",
+        class_name="portal-balance",
+    )
+
+
+def _billing() -> rx.Component:
+    return section_card(
+        "Invoices due",
+        rx.cond(
+            S.invoices_due > 0,
+            rx.vstack(
+                rx.flex(rx.foreach(S.balances, _balance), gap="24px", wrap="wrap"),
+                rx.text(
+                    rx.cond(
+                        S.invoices_overdue > 0,
+                        rx.cond(
+                            S.invoices_overdue == 1,
+                            "One invoice is overdue. The most overdue come first.",
+                            S.invoices_overdue.to_string()
+                            + " invoices are overdue. The most overdue come first.",
+                        ),
+                        "Nothing is overdue. The next due come first.",
+                    ),
+                    size="2",
+                    id="invoices-due-summary",
+                ),
+                rx.el.ul(rx.foreach(S.due_rows, _due_item), margin="0", padding="0", width="100%"),
+                spacing="3",
+                align="stretch",
+                width="100%",
+            ),
+            rx.text("Nothing to pay right now.", size="2", id="invoices-due-summary"),
+        ),
+        rx.flex(
+            rx.link("All invoices", href=routes.PORTAL_INVOICES, size="2", weight="medium"),
+            rx.link("Statements", href=routes.PORTAL_STATEMENTS, size="2", weight="medium"),
+            gap="16px",
+            wrap="wrap",
+        ),
+        id="invoices-due",
+    )
+
+
 def _home() -> rx.Component:
     return rx.vstack(
         rx.vstack(
@@ -148,6 +227,7 @@ def _home() -> rx.Component:
             align="start",
         ),
         rx.cond(S.operations, _waiting()),
+        rx.cond(S.billing, _billing()),
         section_card(
             "What you can see here",
             rx.grid(

@@ -13,7 +13,7 @@ from components.detail import detail_layout, page_header
 from components.dialog import confirm_dialog
 from components.table import Column, data_table, empty_state, filter_select, filtered_empty, pager, search_box
 from components.tasks import record_tasks
-from components.ui import link_button, section_card
+from components.ui import download_button, link_button, section_card
 from models import EstimateStatus
 from portal_app import routes
 from portal_app.pages.staff.frame import staff_frame
@@ -323,6 +323,7 @@ def _actions() -> rx.Component:
             D.can_reissue,
             link_button("Re-issue as a new version", href=D.edit_href, variant="soft", width="100%"),
         ),
+        download_button("Download PDF", D.pdf_href, icon="file-down", width="100%", id="estimate-pdf"),
         rx.cond(
             ~(D.can_share | D.can_edit | D.can_reissue),
             rx.text(
