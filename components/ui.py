@@ -86,10 +86,16 @@ def server_link(label: str, href: Any, **props: Any) -> rx.Component:
 
 def download_button(label: Any, href: Any, *, icon: str = "download", **props: Any) -> rx.Component:
     """A button-styled link to a file route (PDF, CSV, an uploaded file): a real document request, never routed
-    inside the single-page app, so the browser saves the attachment the route sends."""
+    inside the single-page app, so the browser saves the attachment the route sends.
+
+    ``download`` keeps the page where it is: without it the browser starts a navigation first, the app takes that for
+    leaving and reconnects afterwards, which re-renders the page and drops what was typed or chosen in it (a file
+    picked for upload)."""
     props.setdefault("variant", "soft")
     return rx.button(
-        rx.el.a(rx.icon(icon, size=16, aria_hidden="true"), label, href=href, reload_document=True),
+        rx.el.a(
+            rx.icon(icon, size=16, aria_hidden="true"), label, href=href, reload_document=True, download=""
+        ),
         as_child=True,
         **props,
     )

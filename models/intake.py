@@ -37,6 +37,7 @@ class IntakeFile(SQLModel, table=True):
     invoice_id: int | None = Field(default=None, foreign_key="invoice.id")
     claimed_amount_minor: int | None = Field(default=None, sa_type=sa.BigInteger)
     claimed_paid_on: date | None = None
+    claimed_reference: str = Field(default="", max_length=200)  # the contact's payment reference, as typed
     note: str = Field(default="", max_length=2000)
     storage_key: str = Field(max_length=100, unique=True)  # random; never derived from the upload's name
     original_name: str = Field(max_length=120)  # sanitised, for display only

@@ -105,6 +105,7 @@ class PortalUpload(PortalModel):
     invoice_id: int | None
     original_name: str
     size_bytes: int
+    claimed_reference: str
     status: IntakeStatus
     review_reason: str
     created_at: datetime

@@ -372,6 +372,7 @@ def load(session: Session) -> dict[str, int]:
         data=_pdf("Remittance advice"),
         claimed_amount_minor=150_000,
         claimed_paid_on=today - timedelta(days=1),
+        reference="Wire 88 / INV-0002",
         idempotency_key=_key(),
     )
     wrong = intake.submit_payment_proof(

@@ -44,9 +44,10 @@ _METHOD_LABELS = dict(PAYMENT_METHODS)
 
 
 def _due_text(inv: InvoiceRead) -> str:
-    """ "overdue by 5 days" / "due 12 Mar 2027" while money is owed; the plain date otherwise."""
-    if inv.status in invoices.PAYABLE:
-        return due(inv.due_date)
+    """ "12 Mar 2027", and while money is owed past or on it: "12 Mar 2027 · overdue by 5 days" / "· due today"."""
+    when = due(inv.due_date)
+    if inv.status in invoices.PAYABLE and when and not when.startswith("due "):
+        return f"{day(inv.due_date)} · {when}"
     return day(inv.due_date)
 
 
@@ -107,7 +108,7 @@ class InvoicesListState(StaffPage, ListMixin, StaffArea):
                 status_color=status_color("invoice", i.status.value),
                 issued=day(i.issue_date) or "Not issued",
                 due=_due_text(i) or "—",
-                overdue=_due_text(i).startswith("overdue"),
+                overdue="overdue by" in _due_text(i),
                 total=money(i.total_minor, i.currency),
                 balance=money(i.balance_minor, i.currency) if i.status is not InvoiceStatus.VOID else "—",
             )

@@ -89,6 +89,7 @@ class ProofRow:
     state: str
     color: str
     reason: str  # the team's reason when not accepted, exactly as written
+    reference: str = ""  # the payment reference the contact gave
 
 
 def _awaiting(inv: PortalInvoice) -> bool:
@@ -123,6 +124,7 @@ def _proof_row(up: PortalUpload) -> ProofRow:
         state=state,
         color=color,
         reason=up.review_reason if up.status.value == "rejected" else "",
+        reference=up.claimed_reference,
     )
 
 
@@ -187,7 +189,8 @@ class PortalInvoiceState(ContactPage, DetailMixin, FormMixin, ContactArea):
         self.color = status_color("invoice", status)
         self.issued_on = formatting.day(inv.issue_date)
         self.due_on = formatting.day(inv.due_date)
-        self.due_text = formatting.due(inv.due_date, invoices.today()) if _awaiting(inv) else ""
+        due_text = formatting.due(inv.due_date, invoices.today()) if _awaiting(inv) else ""
+        self.due_text = "" if due_text.startswith("due ") else due_text  # only "due today" / "overdue by …"
         if self.due_text.startswith("overdue"):
             self.status, self.color = "Overdue", "red"
         self.subtotal = formatting.money(inv.subtotal_minor, cur)

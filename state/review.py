@@ -61,6 +61,7 @@ class ReviewRow:
     currency: str = ""  # the invoice's currency code, for the amount field's label
     amount: str = ""  # claimed, in the invoice's currency ("" for documents)
     paid_on: str = ""  # the claimed payment date
+    reference: str = ""  # the contact's payment reference, exactly as typed
     note: str = ""
     file_name: str = ""
     size: str = ""
@@ -115,6 +116,7 @@ def _row(item: ReviewItem) -> ReviewRow:
         if is_proof and item.claimed_amount_minor is not None and item.currency
         else "",
         paid_on=day(item.claimed_paid_on),
+        reference=item.claimed_reference,
         note=item.note,
         file_name=item.original_name,
         size=file_size(item.size_bytes),

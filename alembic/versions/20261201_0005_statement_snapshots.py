@@ -1,4 +1,4 @@
-"""statement snapshots and workspace payment instructions
+"""statement snapshots, workspace payment instructions, the reference on payment proof
 
 Revision ID: 0005
 Revises: 0004
@@ -25,6 +25,16 @@ def upgrade() -> None:
             sa.Column(
                 "payment_instructions",
                 sqlmodel.sql.sqltypes.AutoString(length=2000),
+                nullable=False,
+                server_default="",
+            )
+        )
+
+    with op.batch_alter_table("intake_file", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "claimed_reference",
+                sqlmodel.sql.sqltypes.AutoString(length=200),
                 nullable=False,
                 server_default="",
             )
@@ -60,6 +70,9 @@ def downgrade() -> None:
         batch_op.drop_index("ix_statement_snapshot_ws_account_shared")
         batch_op.drop_index("ix_statement_snapshot_ws_shared")
     op.drop_table("statement_snapshot")
+
+    with op.batch_alter_table("intake_file", schema=None) as batch_op:
+        batch_op.drop_column("claimed_reference")
 
     with op.batch_alter_table("workspace", schema=None) as batch_op:
         batch_op.drop_column("payment_instructions")

@@ -172,7 +172,7 @@ def _submit(token: str | None, invoice_id: int, form: ProofForm, data: bytes) ->
             data=data,
             claimed_amount_minor=form.amount_minor,
             claimed_paid_on=form.paid_on,
-            note=f"Payment reference: {form.reference}" if form.reference else "",
+            reference=form.reference,
             idempotency_key=form.key,
         )
     return answer(
@@ -192,7 +192,7 @@ def _validation_field(message: str) -> str:
         return "amount"
     if "payment date" in text:
         return "paid_on"
-    if "note" in text:
+    if "reference" in text:
         return "reference"
     if "idempotency" in text:
         return ""

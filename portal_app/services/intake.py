@@ -53,6 +53,7 @@ OPEN_REQUEST = (DocumentRequestStatus.OPEN, DocumentRequestStatus.SUBMITTED)
 PAYABLE = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
 MAX_NOTE = 2000
 MAX_REASON = 2000
+MAX_REFERENCE = 200
 
 
 def today() -> date:
@@ -295,6 +296,7 @@ def submit_payment_proof(
     data: bytes,
     claimed_amount_minor: int,
     claimed_paid_on: date | None = None,
+    reference: str = "",
     note: str = "",
     idempotency_key: str,
 ) -> PortalUpload:
@@ -307,6 +309,9 @@ def submit_payment_proof(
     contact = require_contact(actor, ContactPermission.BILLING)
     display_name = storage.sanitize_filename(filename)
     clean_note = _clean_note(note)
+    clean_reference = " ".join(str(reference or "").split())
+    if len(clean_reference) > MAX_REFERENCE:
+        raise ValidationFailed(f"The payment reference must be at most {MAX_REFERENCE} characters.")
     if isinstance(claimed_amount_minor, bool) or not isinstance(claimed_amount_minor, int):
         raise ValidationFailed("Enter the amount you paid.")
     if claimed_amount_minor <= 0:
@@ -338,6 +343,7 @@ def submit_payment_proof(
                 "invoice_id": invoice.id,
                 "claimed_amount_minor": claimed_amount_minor,
                 "claimed_paid_on": claimed_paid_on,
+                "claimed_reference": clean_reference,
                 "note": clean_note,
             },
             store=store,
@@ -446,7 +452,8 @@ def review_intake(
                     currency=invoice.currency,
                     received_on=received_on or _claimed_date(intake) or today(),
                     method="payment_proof",
-                    reference=f"Proof #{intake.id}",
+                    # The contact's own reference is what shows on the bank statement and on their statement.
+                    reference=intake.claimed_reference or f"Payment proof #{intake.id}",
                     intake_file_id=intake.id,
                 )
                 payment_id = payment.id
@@ -586,6 +593,7 @@ class ReviewItem(ReadModel):
     request_title: str  # "" for payment proof
     claimed_amount_minor: int | None
     claimed_paid_on: date | None
+    claimed_reference: str
     note: str
     original_name: str
     size_bytes: int
@@ -709,6 +717,7 @@ def review_queue(
                 request_title=title or "",
                 claimed_amount_minor=file.claimed_amount_minor,
                 claimed_paid_on=_claimed_date(file),
+                claimed_reference=file.claimed_reference,
                 note=file.note,
                 original_name=file.original_name,
                 size_bytes=file.size_bytes,

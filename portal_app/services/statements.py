@@ -15,6 +15,7 @@ from sqlmodel import Session, col
 
 from models import CustomerAccount, Invoice, InvoiceStatus, Payment
 from models.schemas import AgingBuckets, StatementLine, StatementRead
+from portal_app.formatting import day
 from portal_app.services.access import (
     Actor,
     ContactActor,
@@ -194,7 +195,7 @@ def compute_statement(
     # (date, invoices before payments on the same day, id) keeps the order stable and explainable.
     entries: list[tuple[tuple[date, int, int], dict[str, Any]]] = []
     for inv in invoices:
-        due = f", due {inv.due_date.isoformat()}" if inv.due_date else ""
+        due = f", due {day(inv.due_date)}" if inv.due_date else ""
         entries.append(
             (
                 (inv.issue_date, 0, inv.id),

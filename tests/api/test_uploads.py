@@ -167,7 +167,7 @@ def test_accepted_proof_is_queued_for_review_and_pays_nothing(asgi: Any, world: 
     assert row.status is IntakeStatus.AWAITING_REVIEW
     assert row.claimed_amount_minor == 25_000 and str(row.claimed_paid_on) == "2026-01-05"
     assert row.original_name == "bank receipt.pdf" and row.sniffed_type == "application/pdf"
-    assert "TR-42 Zoë" in row.note
+    assert row.claimed_reference == "TR-42 Zoë" and row.note == ""
     assert len(stored_files(world["storage"]) - before) == 1
     # The balance changes only when a reviewer accepts it.
     assert invoice_paid(world["engine"], world["invoice"]) == paid_before

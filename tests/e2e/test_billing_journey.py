@@ -19,7 +19,7 @@ from fpdf import FPDF
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from tests.e2e.a11y import expect_accessible
+from tests.e2e.a11y import A11ySweep, expect_accessible
 from tests.e2e.conftest import DESKTOP, PHONE, shot
 from tests.e2e.test_portal_decisions import both_widths, sign_in_contact
 from tests.e2e.test_staff_estimates import sign_in_to
@@ -84,6 +84,7 @@ def test_invoice_paid_through_reviewed_proof(new_page: NewPage, tmp_path: Path) 
     staff.get_by_role("button", name="Create draft").click()
     staff.wait_for_url(INVOICE_URL)
     invoice_id = staff.url.rstrip("/").rsplit("/", 1)[-1]
+    expect(staff.get_by_role("main")).to_contain_text(re.compile(r"INV-\d+"))
     number_match = re.search(r"INV-\d+", staff.get_by_role("main").inner_text())
     assert number_match, "the invoice page shows its number"
     number = number_match.group(0)
@@ -111,7 +112,7 @@ def test_invoice_paid_through_reviewed_proof(new_page: NewPage, tmp_path: Path) 
     watch_progress(bob)
     send_proof(bob, "2,640.00", "TRX-1001", proof_pdf(tmp_path, "transfer.pdf", "Transfer 2,640.00"))
     expect(bob.get_by_text(re.compile("Payment proof sent."))).to_be_visible()
-    proofs = bob.locator("#proofs")
+    proofs = bob.locator("#payment-proof")
     expect(proofs).to_contain_text("Under review")
     expect(proofs).to_contain_text("transfer.pdf")
     assert bob.evaluate("window.__progress.length") > 0, "the progress bar showed how much was sent"
@@ -162,3 +163,59 @@ def test_invoice_paid_through_reviewed_proof(new_page: NewPage, tmp_path: Path) 
     expect(bob.get_by_role("main")).to_contain_text(f"Payment for {number}")
     both_widths(bob, "billing-portal-statement")
     staff.set_viewport_size(DESKTOP)
+
+
+def test_billing_pages_at_both_widths(new_page: NewPage) -> None:
+    """axe and screenshots at 1280 and 390 px for the billing pages and dialogs the journey does not check."""
+    sweep = A11ySweep()
+    staff = new_page()
+    sign_in_to(staff, "/app/invoices", "Olivia Owner")
+    expect(staff.locator("#invoices-table")).to_contain_text("INV-")
+    sweeps(staff, sweep, "staff-invoices")
+    staff.get_by_role("main").get_by_role("link", name=re.compile(r"^INV-")).first.click()
+    staff.wait_for_url(INVOICE_URL)
+    expect(staff.get_by_role("heading", level=1)).to_contain_text("INV-")
+    sweeps(staff, sweep, "staff-invoice")
+    staff.goto("/app/invoices/new")
+    expect(staff.get_by_role("button", name="Create draft")).to_be_visible()
+    sweeps(staff, sweep, "staff-invoice-new")
+    staff.goto("/app/review")
+    expect(staff.get_by_role("heading", name="Review queue")).to_be_visible()
+    sweeps(staff, sweep, "staff-review")
+    staff.get_by_role("button", name=re.compile("^Review ")).first.click()
+    expect(staff.get_by_role("dialog")).to_be_visible()
+    sweeps(staff, sweep, "staff-review-dialog")
+    staff.goto("/app/statements")
+    expect(staff.get_by_role("heading", name="Statements", level=1)).to_be_visible()
+    staff.get_by_label("Account").click()
+    staff.get_by_role("option", name="Contoso Retail").click()
+    expect(staff.get_by_role("main")).to_contain_text("Closing balance")
+    sweeps(staff, sweep, "staff-statements")
+    staff.get_by_role("button", name="Share with Contoso Retail").click()
+    staff.get_by_role("alertdialog").get_by_role("button", name="Share with Contoso Retail").click()
+    expect(staff.locator("#statement-snapshots")).to_contain_text("Olivia Owner")
+
+    bob = new_page(PHONE)
+    sign_in_contact(bob, "bob@contoso.example")
+    expect(bob.get_by_role("main")).to_contain_text("INV-")
+    sweeps(bob, sweep, "portal-home-billing")
+    bob.goto("/portal/invoices")
+    expect(bob.get_by_role("main")).to_contain_text("INV-")
+    sweeps(bob, sweep, "portal-invoices")
+    bob.goto("/portal/statements")
+    expect(bob.locator("#shared-statements")).to_contain_text("Olivia Owner")  # the one the team just shared
+    with bob.expect_download() as download:
+        bob.locator("#shared-statements").get_by_role(
+            "link", name=re.compile("^Download CSV of")
+        ).first.click()
+    assert Path(download.value.path()).read_text(encoding="utf-8-sig").startswith("Date,Type,Reference")
+    sweep.assert_clean()
+
+
+def sweeps(page: Page, sweep: A11ySweep, name: str) -> None:
+    page.mouse.move(0, 0)
+    for width, size in (("1280", DESKTOP), ("390", PHONE)):
+        page.set_viewport_size(size)
+        sweep.check(page, f"billing-{name}-{width}")
+        shot(page, f"billing-{name}-{width}")
+    page.set_viewport_size(DESKTOP)

@@ -530,6 +530,37 @@ def test_open_intake_file_is_scoped(session, two):
 # Review
 
 
+def test_the_contacts_reference_becomes_the_payments_reference(session, two):
+    t, _ = two
+    inv = open_invoice(session, t)
+    up = intake.submit_payment_proof(
+        session,
+        t.billing_contact,
+        inv.id,
+        filename="slip.pdf",
+        data=PDF,
+        claimed_amount_minor=1_000,
+        reference="  Wire   TRX-9  ",
+        idempotency_key=key(),
+    )
+    assert session.get(IntakeFile, up.id).claimed_reference == "Wire TRX-9"
+    assert intake.portal_list_uploads(session, t.billing_contact).items[0].claimed_reference == "Wire TRX-9"
+    with pytest.raises(ValidationFailed, match="reference"):
+        intake.submit_payment_proof(
+            session,
+            t.billing_contact,
+            inv.id,
+            filename="slip.pdf",
+            data=PDF,
+            claimed_amount_minor=1_000,
+            reference="x" * 201,
+            idempotency_key=key(),
+        )
+    intake.review_intake(session, t.finance, up.id, accept=True)
+    payment = session.exec(select(Payment).where(Payment.intake_file_id == up.id)).one()
+    assert payment.reference == "Wire TRX-9"
+
+
 @pytest.mark.parametrize("role", ["team_lead"])
 def test_team_lead_cannot_review(session, two, role):
     t, _ = two

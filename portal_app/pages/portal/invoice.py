@@ -108,7 +108,15 @@ def _proof(row: ProofRow) -> rx.Component:
                 align="center",
                 wrap="wrap",
             ),
-            rx.text("Sent ", row.sent, " · ", row.size, size="1", color_scheme="gray"),
+            rx.text(
+                "Sent ",
+                row.sent,
+                " · ",
+                row.size,
+                rx.cond(row.reference != "", " · Reference " + row.reference, ""),
+                size="1",
+                color_scheme="gray",
+            ),
             rx.cond(
                 row.reason != "",
                 rx.text("Reason: ", rx.el.span(row.reason, white_space="pre-wrap"), size="2"),

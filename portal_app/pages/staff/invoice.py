@@ -78,7 +78,7 @@ def _proofs_card() -> rx.Component:
             D.proofs,
             lambda p: [
                 rx.vstack(
-                    server_link(p.name, p.file_href, aria_label="Download " + p.name),
+                    server_link(p.name, p.file_href, aria_label="Download " + p.name, download=""),
                     rx.text(p.kind, " · ", p.size, size="1", color_scheme="gray"),
                     spacing="0",
                 ),

@@ -186,6 +186,7 @@ def _proof_facts() -> rx.Component:
             [
                 ("Amount claimed", r.amount),
                 ("Paid on (claimed)", rx.cond(r.paid_on != "", r.paid_on, "—")),
+                ("Their reference", rx.cond(r.reference != "", r.reference, "—")),
                 ("Balance due now", r.balance_due),
             ],
             font_variant_numeric="tabular-nums",
