@@ -16,8 +16,8 @@ from reflex.vars.base import Var
 from components.form import control_props, field
 
 # What the file picker offers (the server decides from the content, whatever the name says).
-ACCEPT = ".pdf,.png,.jpg,.jpeg,.webp"
-ACCEPT_LABEL = "PDF, PNG, JPEG or WebP"
+ACCEPT = ".pdf,.png,.jpg,.jpeg,.webp,.gif"
+ACCEPT_LABEL = "PDF, PNG, JPEG, WebP or GIF"  # what the intake accepts (services/storage.py ALLOWED_LABEL)
 SCRIPT_SRC = "/portal_upload.js"
 
 

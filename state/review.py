@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 KIND_VALUES = tuple(k.value for k in IntakeKind)
 KIND_LABELS = {IntakeKind.PAYMENT_PROOF.value: "Payment proof", IntakeKind.DOCUMENT.value: "Document"}
 # What the preview route shows inline (anything else is offered as a download only; never HTML).
-PREVIEW_IMAGES = frozenset({"image/png", "image/jpeg", "image/webp"})
+PREVIEW_IMAGES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"})
 PREVIEW_PDF = "application/pdf"
 TYPE_LABELS = {
     "application/pdf": "PDF",

@@ -49,7 +49,7 @@ FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 
 PDF_TYPE = "application/pdf"
 # Files a reviewer may open inline (an image, or a PDF in the browser's viewer); anything else is download-only.
-PREVIEWABLE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", PDF_TYPE})
+PREVIEWABLE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif", PDF_TYPE})
 
 MAX_PAYMENT_PAGES = 10  # 1,000 payments on one invoice is far past anything real
 

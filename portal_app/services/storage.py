@@ -111,6 +111,12 @@ def _refuse(reason: str) -> Sniffed:
 _UNSUPPORTED = f"This type of file is not accepted. Please send a {ALLOWED_LABEL} file."
 _ARCHIVE = "Archives (zip, Office documents and the like) are not accepted. Please send a PDF or an image."
 _MARKUP = "Web pages and SVG images are not accepted. Please send a PDF or a PNG/JPEG image."
+# HEIC/HEIF (iPhone photos) cannot be checked here without a native decoder, so they are refused with the way out.
+_HEIC = (
+    "HEIC photos are not accepted yet. On an iPhone, share the photo as JPEG (or set Camera → Formats to "
+    "“Most Compatible”), or send a PDF."
+)
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif")
 
 _ARCHIVE_MAGIC = (
     b"PK\x03\x04",  # zip, docx, xlsx, odt, jar, apk...
@@ -231,6 +237,8 @@ def classify(data: bytes) -> Sniffed:
         return _gif(data)
     if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
         return _webp(data)
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return _refuse(_HEIC)
     if head.startswith(_ARCHIVE_MAGIC) or data[257:262] == b"ustar":
         return _refuse(_ARCHIVE)
     # Markup may start with a byte-order mark, white space or a comment: look a little way in, case-blind.

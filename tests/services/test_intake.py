@@ -22,6 +22,7 @@ from models import (
     IntakeFile,
     IntakeKind,
     IntakeStatus,
+    Invoice,
     InvoiceStatus,
     Payment,
     Role,
@@ -332,6 +333,7 @@ def test_one_byte_over_the_limit_is_refused_and_earlier_uploads_are_intact(sessi
         (b"just some text\n", "notes.txt", "not accepted"),
         (b"MZ\x90\x00" + b"\x00" * 60, "setup.pdf", "not accepted"),
         (b"", "empty.pdf", "empty"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64, "IMG_0001.HEIC", "HEIC photos"),
     ],
 )
 def test_refused_content(session, two, data, filename, message):
@@ -739,3 +741,49 @@ def test_a_key_reused_on_another_invoice_is_refused(session, two):
     assert info.value.message == idempotency.OTHER_RECORD
     assert count(session, IntakeFile, IntakeFile.invoice_id == second.id) == 0
     assert send_proof(session, t.billing_contact, first.id, idem=idem) == proof
+
+
+# Concurrency: two reviewers deciding one proof at once record one payment (run on PostgreSQL in CI's second pass)
+
+
+def test_two_reviewers_accepting_one_proof_at_once_record_one_payment(committed_engine, storage_dir):
+    import threading
+
+    with Session(committed_engine, expire_on_commit=False) as s:
+        t = make_tenant(s)
+        s.commit()
+        inv = open_invoice(s, t)
+        up = send_proof(s, t.billing_contact, inv.id, amount=4_000)
+    reviewers = [t.finance, t.manager, t.owner, t.finance]
+    results: list[str] = []
+    barrier = threading.Barrier(len(reviewers))
+
+    def worker(reviewer) -> None:
+        with Session(committed_engine, expire_on_commit=False) as s:
+            barrier.wait()
+            try:
+                intake.review_intake(s, reviewer, up.id, accept=True)
+                results.append("accepted")
+            except Conflict:
+                s.rollback()
+                results.append("refused")
+
+    threads = [threading.Thread(target=worker, args=(r,)) for r in reviewers]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(results) == ["accepted", "refused", "refused", "refused"]
+    with Session(committed_engine) as s:
+        assert (
+            s.exec(select(func.count()).select_from(Payment).where(Payment.intake_file_id == up.id)).one()
+            == 1
+        )
+        row = s.get(Invoice, inv.id)
+        assert row.amount_paid_minor == 4_000 and row.status is InvoiceStatus.PARTIALLY_PAID
+        accepted = s.exec(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "intake.accepted")
+        ).one()
+        assert accepted == 1
+        task = s.exec(select(FollowUpTask).where(FollowUpTask.source_id == up.id)).one()
+        assert task.status is TaskStatus.DONE
