@@ -58,6 +58,7 @@ class WorkspaceRead(ReadModel):
     portal_enabled: bool
     status: WorkspaceStatus
     default_currency: str
+    payment_instructions: str = ""
     created_at: datetime
 
 

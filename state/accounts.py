@@ -104,10 +104,16 @@ class AccountDetailState(StaffPage, DetailMixin, StaffArea):
     estimates_total: int = 0
     approvals: rx.Field[list[RecordRow]] = rx.field(default_factory=list)
     approvals_total: int = 0
+    statement_href: str = ""  # "" when the member cannot read statements
 
     def _fetch(self, session: Session, actor: StaffActor) -> Events:
         account = accounts.get_account(session, actor, self._record_id())
         self.account_id = account.id
+        self.statement_href = (
+            routes.url_for(routes.STAFF_STATEMENTS, account=account.id)
+            if role_has(actor.role, Permission.STATEMENTS_READ)
+            else ""
+        )
         self.name, self.code, self.currency = account.name, account.code, account.currency
         self.billing_email = account.billing_email
         self.payment_terms = f"{account.payment_terms_days} days"

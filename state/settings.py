@@ -16,6 +16,7 @@ from sqlmodel import Session
 from models import Role
 from portal_app.services import members, workspaces
 from portal_app.services.access import StaffActor
+from portal_app.services.errors import ValidationFailed
 from portal_app.services.permissions import ROLE_LABELS, ROLE_RANK, Permission, can_grant, role_has
 from state.base import Events, event, parse_id
 from state.mixins import FormMixin
@@ -68,9 +69,14 @@ class SettingsState(StaffPage, FormMixin, StaffArea):
     seats_used: int = 0
     grantable_roles: list[RoleOption] = []
     invite_role: str = Role.TEAM_LEAD.value
+    payment_instructions: str = ""
+    can_manage_billing: bool = False
 
     def _fetch(self, session: Session, actor: StaffActor) -> Events:
-        self.portal_enabled = workspaces.get_workspace(session, actor).portal_enabled
+        ws = workspaces.get_workspace(session, actor)
+        self.portal_enabled = ws.portal_enabled
+        self.payment_instructions = ws.payment_instructions
+        self.can_manage_billing = role_has(actor.role, Permission.INVOICES_MANAGE)
         self.can_manage_members = role_has(actor.role, Permission.MEMBERS_MANAGE)
         self.can_manage_workspace = role_has(actor.role, Permission.WORKSPACE_MANAGE)
         self.members = [
@@ -125,6 +131,30 @@ class SettingsState(StaffPage, FormMixin, StaffArea):
                 return rx.toast.success("Customer Portal turned on. Invited contacts can sign in now.")
             return rx.toast.success(
                 "Customer Portal turned off. No contact can sign in until it is on again."
+            )
+
+        return self._act(run)
+
+    # -- billing ----------------------------------------------------------------------------------------------
+
+    @event
+    def save_payment_instructions(self, form: dict[str, Any]) -> Events:
+        raw = form.get("payment_instructions") if isinstance(form, dict) else None
+        text = raw[: workspaces.MAX_PAYMENT_INSTRUCTIONS + 1] if isinstance(raw, str) else ""
+        self.errors = {k: v for k, v in self.errors.items() if k != "payment_instructions"}
+
+        def run(session: Session, actor: StaffActor) -> Events:
+            try:
+                ws = workspaces.set_payment_instructions(session, actor, text)
+            except ValidationFailed as exc:
+                self.payment_instructions = text  # keep what was typed
+                self._fail("payment_instructions", exc.message)
+                return None
+            self.payment_instructions = ws.payment_instructions
+            return rx.toast.success(
+                "Payment instructions saved. New invoice and statement PDFs print them."
+                if ws.payment_instructions
+                else "Payment instructions removed. PDFs ask customers to quote the invoice number."
             )
 
         return self._act(run)

@@ -151,6 +151,43 @@ def set_portal_enabled(session: Session, actor: Actor, *, enabled: bool) -> Work
     return WorkspaceRead.model_validate(ws)
 
 
+MAX_PAYMENT_INSTRUCTIONS = 2000
+
+
+def set_payment_instructions(session: Session, actor: Actor, text: str) -> WorkspaceRead:
+    """How customers pay (bank details, references to quote): printed on invoice and statement PDFs.
+
+    Staff with ``invoices:manage`` (finance/admin reviewer, manager, owner). Line breaks are kept, other white
+    space trimmed; at most 2,000 characters (``ValidationFailed``). Audited when it changes.
+    """
+    staff = require_staff(actor, Permission.INVOICES_MANAGE)
+    if not isinstance(text, str):
+        raise ValidationFailed("Enter the payment instructions as text.")
+    lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    clean = "\n".join(lines).strip()
+    while "\n\n\n" in clean:
+        clean = clean.replace("\n\n\n", "\n\n")
+    if len(clean) > MAX_PAYMENT_INSTRUCTIONS:
+        raise ValidationFailed(
+            f"Keep the payment instructions to {MAX_PAYMENT_INSTRUCTIONS:,} characters or fewer."
+        )
+    ws = lock_workspace(session, staff.workspace_id)
+    if ws.payment_instructions != clean:
+        ws.payment_instructions = clean
+        session.add(ws)
+        audit.append_event(
+            session,
+            workspace_id=staff.workspace_id,
+            actor=staff,
+            action="workspace.payment_instructions_changed",
+            target_type="workspace",
+            target_id=ws.id,
+            data={"length": len(clean)},
+        )
+    session.commit()
+    return WorkspaceRead.model_validate(ws)
+
+
 def set_workspace_status(
     session: Session, actor: Actor, workspace_id: int, *, suspended: bool, reason: str
 ) -> WorkspaceStatus:

@@ -112,6 +112,7 @@ def test_account_page_lists_contacts_and_links_estimates_and_approvals(db: Sessi
     )
     call(state, "load")
     assert state.gate == "ready" and state.name == t.account.name and state.can_manage_contacts
+    assert state.statement_href == f"{routes.STAFF_STATEMENTS}?account={t.account.id}"
     assert {c.id for c in state.contacts} == {t.contact.contact_id, t.billing_contact.contact_id}
     billing = next(c for c in state.contacts if c.id == t.billing_contact.contact_id)
     assert billing.billing and not billing.operations and billing.status_label == "Active"
@@ -231,3 +232,61 @@ def test_gates_sign_in_links_come_back_to_their_page(db: Session) -> None:
     call(account, "load")
     assert account.gate == "signed_out"
     assert "as=staff" in account.sign_in_href and "next=%2Fapp%2Faccounts%2F7" in account.sign_in_href
+
+
+def test_finance_sets_payment_instructions_that_the_pdfs_print(db: Session) -> None:
+    from models import AuditEvent
+    from portal_app.services import documents, invoices
+
+    t = make_tenant(db)
+    db.commit()  # keep the test's own transaction out of the page's writes
+    state = page_state(SettingsState, staff_token(db, t.finance.user_id, t.ws.id), path=routes.STAFF_SETTINGS)
+    call(state, "load")
+    assert state.can_manage_billing is True and state.payment_instructions == ""
+    call(
+        state,
+        "save_payment_instructions",
+        {"payment_instructions": "  IBAN DE12 3456\r\n\r\n\r\nQuote   the number "},
+    )
+    assert state.errors == {} and state.payment_instructions == "IBAN DE12 3456\n\nQuote the number"
+    db.expire_all()
+    assert db.get(Workspace, t.ws.id).payment_instructions == "IBAN DE12 3456\n\nQuote the number"
+    assert db.exec(
+        select(AuditEvent).where(AuditEvent.action == "workspace.payment_instructions_changed")
+    ).one()
+    db.commit()
+
+    # Too long: a field error, what was typed kept, nothing stored.
+    call(state, "save_payment_instructions", {"payment_instructions": "x" * 2001})
+    assert "2,000 characters" in state.errors["payment_instructions"]
+    db.expire_all()
+    assert db.get(Workspace, t.ws.id).payment_instructions == "IBAN DE12 3456\n\nQuote the number"
+    db.commit()
+
+    inv = invoices.create_invoice(
+        db, t.finance, t.account.id, lines=[{"description": "Work", "quantity": 1, "unit_price_minor": 500}]
+    )
+    _, pdf = documents.invoice_document(db, t.finance, inv.id)
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    text = "".join(p.extract_text() for p in PdfReader(BytesIO(pdf)).pages)
+    assert "IBAN DE12 3456" in text
+
+
+def test_team_lead_cannot_change_payment_instructions(db: Session) -> None:
+    t = make_tenant(db)
+    state = page_state(
+        SettingsState, staff_token(db, t.team_lead.user_id, t.ws.id), path=routes.STAFF_SETTINGS
+    )
+    call(state, "load")
+    assert state.can_manage_billing is False
+    call(state, "save_payment_instructions", {"payment_instructions": "Pay me instead"})
+    db.expire_all()
+    assert db.get(Workspace, t.ws.id).payment_instructions == ""
+    db.commit()
+    for junk in (None, 42, ["x"], {"payment_instructions": 7}):
+        call(state, "save_payment_instructions", junk)
+    db.expire_all()
+    assert db.get(Workspace, t.ws.id).payment_instructions == ""

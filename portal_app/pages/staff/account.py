@@ -10,7 +10,7 @@ import reflex as rx
 from components.badges import status_badge
 from components.detail import facts_list
 from components.table import Column, data_table
-from components.ui import confirm_button, flag_badge, section_card
+from components.ui import confirm_button, flag_badge, link_button, section_card
 from portal_app import routes
 from portal_app.pages.staff.frame import page_title, staff_frame
 from state.accounts import AccountDetailState
@@ -122,6 +122,15 @@ def account_page() -> rx.Component:
                 D.name,
                 eyebrow=rx.link("Customer accounts", href=routes.STAFF_ACCOUNTS, size="1"),
                 id="account-name",
+                actions=rx.cond(
+                    D.statement_href != "",
+                    link_button(
+                        rx.icon("scroll-text", size=16, aria_hidden="true"),
+                        "Statement",
+                        href=D.statement_href,
+                        variant="soft",
+                    ),
+                ),
             ),
             facts_list(
                 [

@@ -6,7 +6,7 @@ from typing import Any
 
 import reflex as rx
 
-from components.form import control_field, field, field_label, hint_id
+from components.form import control_field, field, field_label, hint_id, submit_button
 from components.ui import confirm_button, empty_text, section_card, visually_hidden
 from portal_app import routes
 from portal_app.pages.staff.frame import page_title, staff_frame
@@ -242,6 +242,43 @@ def _module_panel() -> rx.Component:
     )
 
 
+def _billing_panel() -> rx.Component:
+    return section_card(
+        "Payment instructions",
+        rx.cond(
+            S.can_manage_billing,
+            rx.form(
+                rx.vstack(
+                    control_field(
+                        "How customers pay you",
+                        rx.text_area,
+                        control_id="payment-instructions",
+                        error=S.errors["payment_instructions"],
+                        hint="Bank details and what to quote. Printed on invoice and statement PDFs.",
+                        name="payment_instructions",
+                        default_value=S.payment_instructions,
+                        rows="5",
+                        max_length=2000,
+                        width="100%",
+                    ),
+                    submit_button("Save payment instructions", loading=S.submitting),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=S.save_payment_instructions,
+                width="100%",
+            ),
+            rx.cond(
+                S.payment_instructions != "",
+                rx.text(S.payment_instructions, size="2", white_space="pre-wrap"),
+                empty_text("None yet: PDFs ask customers to quote the invoice number."),
+            ),
+        ),
+        description="What invoice and statement PDFs tell your customers about paying.",
+        id="billing-panel",
+    )
+
+
 def _header() -> rx.Component:
     return page_title(
         A.workspace_name,
@@ -271,7 +308,7 @@ def settings_page() -> rx.Component:
             _header(),
             rx.grid(
                 _members_panel(),
-                _module_panel(),
+                rx.vstack(_module_panel(), _billing_panel(), spacing="6", width="100%"),
                 columns=rx.breakpoints(initial="1", lg="2fr 1fr"),
                 gap="24px",
                 width="100%",
