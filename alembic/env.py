@@ -40,6 +40,20 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
+def _sqlite_foreign_keys(connection, on: bool) -> None:  # type: ignore[no-untyped-def]
+    """SQLite rebuilds a table to add a foreign key (batch mode: copy, drop, rename); with foreign keys enforced,
+    dropping a table that others reference fails. The pragma only works outside a transaction, so it is set on the
+    driver's connection (the app's engine runs it in autocommit mode and issues BEGIN itself)."""
+    if connection.dialect.name != "sqlite" or connection.in_transaction():
+        return
+    raw = connection.connection.driver_connection
+    raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    if on:
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows pointing at missing rows: {broken[:5]}")
+
+
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
@@ -48,8 +62,12 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         compare_type=True,
         render_item=_render_item,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    _sqlite_foreign_keys(connection, on=False)
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        _sqlite_foreign_keys(connection, on=True)
 
 
 if context.is_offline_mode():

@@ -25,6 +25,7 @@ from components.form import field_label
 from components.layout import band_style, brand_link, footer, viewer_area
 from components.session import sign_out_button
 from components.theme import palette_style
+from components.ui import visually_hidden
 from portal_app import routes
 
 
@@ -37,6 +38,7 @@ class NavItem:
     group: str  # staff: one of STAFF_GROUPS; portal: ""
     icon: str  # a name from NAV_ICONS
     active: bool = False  # the current page (or one under it): marked aria-current="page"
+    count: int = 0  # what waits behind the link (unread messages): a badge, read as "Messages, 2 unread"
 
 
 @dataclasses.dataclass
@@ -160,8 +162,27 @@ def _nav_row(
     )
 
 
+def nav_count(item: Any) -> rx.Component:
+    """The row's count as a badge while above zero; with the label the link reads "Messages, 2 unread"."""
+    return rx.cond(
+        item.count > 0,
+        rx.badge(
+            visually_hidden(", "),
+            item.count.to_string(),
+            visually_hidden(" unread"),
+            color_scheme="red",
+            variant="solid",
+            radius="full",
+            size="1",
+            class_name="nav-count",
+        ),
+    )
+
+
 def _icon_label(item: Any) -> rx.Component:
-    return rx.hstack(nav_icon(item.icon), rx.text(item.label, size="2"), spacing="2", align="center")
+    return rx.hstack(
+        nav_icon(item.icon), rx.text(item.label, size="2"), nav_count(item), spacing="2", align="center"
+    )
 
 
 def _bar_link(item: Any, idle_weight: str, **style: Any) -> rx.Component:
@@ -339,8 +360,11 @@ def _portal_bottom_link(item: Any) -> rx.Component:
         rx.vstack(
             nav_icon(item.icon, size=20),
             rx.text(item.label, size="1", trim="both"),
+            # After the label in reading order ("Messages, 2 unread"), drawn over the icon's corner.
+            rx.box(nav_count(item), position="absolute", top="-6px", left="calc(50% + 4px)"),
             spacing="1",
             align="center",
+            position="relative",
         ),
         row={"flex": "1", "text_align": "center", "min_width": "0"},
         color=rx.cond(item.active, rx.color("accent", 11), rx.color("gray", 12)),

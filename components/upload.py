@@ -36,16 +36,19 @@ def file_field(
     accept_label: str = ACCEPT_LABEL,
     required: bool = True,
     disabled: Var[bool] | bool = False,
+    multiple: bool = False,
+    **props: Any,
 ) -> rx.Component:
     """A ``<input type=file>`` with its visible label, help text (allowed types and size limit) and error.
 
     The input has no ``name``: the file is read by the upload script from the element (``control_id``), not sent
-    with the form's data.
+    with the form's data. ``multiple`` lets the person choose several files at once (the script sends them one
+    after another, each size-limited on its own); ``props`` go to the field's wrapper.
     """
     hint = rx.text(
-        "One file, ",
+        "One or more files, " if multiple else "One file, ",
         accept_label,
-        ", up to ",
+        ", each up to " if multiple else ", up to ",
         limit_label,
         ".",
         as_="span",
@@ -57,6 +60,7 @@ def file_field(
             accept=accept,
             required=required,
             disabled=disabled,
+            multiple=multiple,
             font_size="14px",
             width="100%",
             **control_props(control_id, error, True),
@@ -65,6 +69,7 @@ def file_field(
         hint=hint,
         required=required,
         error=error,
+        **props,
     )
 
 

@@ -15,8 +15,14 @@ from models.estimate import Estimate, EstimateLine, EstimateStatus, EstimateVers
 from models.identity import AuthSession, OidcLogin, SessionKind, User
 from models.intake import IntakeFile, IntakeKind, IntakeStatus
 from models.invoice import Invoice, InvoiceLine, InvoiceStatus, Payment
-from models.message import Message, MessageThread
-from models.request import ApprovalRequest, ApprovalStatus, DocumentRequest, DocumentRequestStatus
+from models.message import Message, MessageThread, ThreadSeen
+from models.request import (
+    ApprovalRequest,
+    ApprovalStatus,
+    DocumentRequest,
+    DocumentRequestItem,
+    DocumentRequestStatus,
+)
 from models.statement import StatementSnapshot
 from models.system import IdempotencyKey, MailStatus, OutboxMail
 from models.task import FollowUpTask, TaskStatus
@@ -45,6 +51,7 @@ __all__ = [
     "DeliveryEvent",
     "DeliveryStatus",
     "DocumentRequest",
+    "DocumentRequestItem",
     "DocumentRequestStatus",
     "Estimate",
     "EstimateLine",
@@ -65,6 +72,7 @@ __all__ = [
     "Membership",
     "Message",
     "MessageThread",
+    "ThreadSeen",
     "OidcLogin",
     "OutboxMail",
     "Payment",

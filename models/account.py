@@ -24,6 +24,8 @@ class CustomerAccount(SQLModel, table=True):
     currency: str = Field(default="USD", max_length=3)
     payment_terms_days: int = 30
     internal_notes: str = Field(default="", max_length=4000)
+    # The member who looks after the account: their "mine" filters and notifications of customer actions.
+    owner_user_id: int | None = Field(default=None, foreign_key="user.id")
     archived: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

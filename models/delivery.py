@@ -46,6 +46,11 @@ class DeliveryEvent(SQLModel, table=True):
     delivery_id: int = Field(foreign_key="delivery.id")
     status: DeliveryStatus = Field(sa_column=enum_column(DeliveryStatus, nullable=False))
     note: str = Field(default="", max_length=1000)
+    carrier: str = Field(default="", max_length=100)  # set when this event changed the carrier
+    tracking_ref: str = Field(
+        default="", max_length=100
+    )  # set when this event changed the tracking reference
+    expected_on: date | None = None  # the ETA this event gave
     internal: bool = False
     occurred_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     recorded_by_user_id: int | None = Field(default=None, foreign_key="user.id")

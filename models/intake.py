@@ -12,6 +12,7 @@ from models.base import UTCDateTime, enum_column, utcnow
 class IntakeKind(StrEnum):
     DOCUMENT = "document"
     PAYMENT_PROOF = "payment_proof"
+    ATTACHMENT = "attachment"  # a file a contact attached to a message
 
 
 class IntakeStatus(StrEnum):
@@ -34,6 +35,8 @@ class IntakeFile(SQLModel, table=True):
     contact_id: int = Field(foreign_key="contact.id")
     kind: IntakeKind = Field(sa_column=enum_column(IntakeKind, nullable=False))
     document_request_id: int | None = Field(default=None, foreign_key="document_request.id")
+    document_request_item_id: int | None = Field(default=None, foreign_key="document_request_item.id")
+    message_id: int | None = Field(default=None, foreign_key="message.id")
     invoice_id: int | None = Field(default=None, foreign_key="invoice.id")
     claimed_amount_minor: int | None = Field(default=None, sa_type=sa.BigInteger)
     claimed_paid_on: date | None = None

@@ -35,3 +35,22 @@ class Message(SQLModel, table=True):
     body: str = Field(max_length=8000)
     internal: bool = False  # staff-only note: never shown in the portal
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ThreadSeen(SQLModel, table=True):
+    """How far a reader (a member or a contact) has read a thread: unread counts come from this."""
+
+    __tablename__ = "thread_seen"
+    __table_args__ = (
+        sa.UniqueConstraint("thread_id", "user_id", name="uq_thread_seen_user"),
+        sa.UniqueConstraint("thread_id", "contact_id", name="uq_thread_seen_contact"),
+        sa.Index("ix_thread_seen_ws_contact", "workspace_id", "contact_id"),
+        sa.Index("ix_thread_seen_ws_user", "workspace_id", "user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    thread_id: int = Field(foreign_key="message_thread.id")
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

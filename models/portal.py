@@ -130,6 +130,9 @@ class PortalDeliveryEvent(PortalModel):
     status: DeliveryStatus
     note: str
     occurred_at: datetime
+    carrier: str = ""
+    tracking_ref: str = ""
+    expected_on: date | None = None
 
 
 class PortalDelivery(PortalModel):

@@ -62,3 +62,20 @@ class DocumentRequest(SQLModel, table=True):
     requested_by_user_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DocumentRequestItem(SQLModel, table=True):
+    """One line of a document request's checklist ("Signed W-9", "Certificate of insurance"). It is complete when
+    one of its files was accepted; the request is complete when every item is."""
+
+    __tablename__ = "document_request_item"
+    __table_args__ = (
+        sa.Index("ix_document_request_item_ws_request", "workspace_id", "request_id", "position"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    request_id: int = Field(foreign_key="document_request.id")
+    position: int
+    label: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -59,6 +59,7 @@ class WorkspaceRead(ReadModel):
     status: WorkspaceStatus
     default_currency: str
     payment_instructions: str = ""
+    customer_mails_enabled: bool = True
     created_at: datetime
 
 
@@ -88,6 +89,7 @@ class AccountRead(ReadModel):
     currency: str
     payment_terms_days: int
     internal_notes: str
+    owner_user_id: int | None = None
     archived: bool
     created_at: datetime
 
@@ -249,6 +251,10 @@ class DeliveryEventRead(ReadModel):
     note: str
     internal: bool
     occurred_at: datetime
+    carrier: str = ""  # set when this event changed the carrier
+    tracking_ref: str = ""  # set when this event changed the tracking reference
+    expected_on: date | None = None  # the ETA this event gave
+    recorded_by_user_id: int | None = None
 
 
 class DeliveryRead(ReadModel):

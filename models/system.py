@@ -28,6 +28,8 @@ class OutboxMail(SQLModel, table=True):
     to_email: str = Field(max_length=320)
     subject: str = Field(max_length=200)
     body_text: str = Field(max_length=20000)
+    body_html: str = Field(default="", sa_type=sa.Text)  # "" for plain-text-only mails
+    from_name: str = Field(default="", max_length=120)  # the display name: the workspace's, for its mails
     status: MailStatus = Field(default=MailStatus.QUEUED, sa_column=enum_column(MailStatus, nullable=False))
     attempts: int = 0
     last_error: str = Field(default="", max_length=500)

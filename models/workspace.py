@@ -38,6 +38,7 @@ class Workspace(SQLModel, table=True):
     default_currency: str = Field(default="USD", max_length=3)
     # Printed on invoices and statements (bank details, how to pay); empty: "Please quote <number> ...".
     payment_instructions: str = Field(default="", max_length=2000)
+    customer_mails_enabled: bool = True  # off: no notification mail reaches contacts (sign-in links still do)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # Who created it (a counter for the per-user creation limit, not an ownership claim: owners are memberships).
     # No foreign key, so the column could be added without rebuilding this much-referenced table on SQLite.
@@ -54,6 +55,7 @@ class Membership(SQLModel, table=True):
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     user_id: int = Field(foreign_key="user.id", index=True)
     role: Role = Field(sa_column=enum_column(Role, nullable=False))
+    daily_digest: bool = True  # the morning mail of open and overdue tasks (each member can turn it off)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

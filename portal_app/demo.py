@@ -148,6 +148,9 @@ def load(session: Session) -> dict[str, int]:
             internal_notes="Key account; margin target 35 %.",
         )
         account_ids[code] = acct.id
+        # Who looks after each account: Max the manager has Fabrikam, Tara the team lead the others.
+        looker = users[Role.MANAGER if code == "FABRIKAM" else Role.TEAM_LEAD]
+        accounts.set_account_owner(session, owner, acct.id, int(looker.id or 0))
         for email, person, billing, operations, documents in people:
             contacts.add_contact(
                 session,
@@ -337,12 +340,20 @@ def load(session: Session) -> dict[str, int]:
         lead,
         contoso,
         title="Signed data processing agreement",
+        items=["Signed DPA", "List of sub-processors", "Security contact"],
         due_on=today + timedelta(days=7),
         description="Please upload the signed DPA as a PDF.",
     )
-    document_requests.create_document_request(session, lead, fabrikam, title="Site access permit")
     document_requests.create_document_request(
-        session, lead, tailspin, title="Certificate of insurance", due_on=today + timedelta(days=14)
+        session, lead, fabrikam, title="Site access permit", items=["Site access permit", "Floor plan"]
+    )
+    document_requests.create_document_request(
+        session,
+        lead,
+        tailspin,
+        title="Certificate of insurance",
+        items=["Certificate of insurance", "Signed W-9"],
+        due_on=today + timedelta(days=14),
     )
     cancelled = document_requests.create_document_request(session, lead, tailspin, title="Old brand guide")
     document_requests.cancel_document_request(session, lead, cancelled.id)
@@ -350,20 +361,40 @@ def load(session: Session) -> dict[str, int]:
     # Review-only intake: one file of each outcome. Nothing here changes a balance until a reviewer accepts.
     bob = contact_actor("bob@contoso.example", "CONTOSO")
     dpa = document_requests.list_document_requests(session, lead, account_id=contoso).items[0]
+    dpa_items = document_requests.get_document_request_detail(session, lead, dpa.id).items
     intake.submit_document(
         session,
         alice,
         dpa.id,
+        item_id=dpa_items[0].id,
         filename="DPA signed.pdf",
         data=_pdf("Signed DPA"),
         note="Signed by our CFO.",
         idempotency_key=_key(),
     )
     permit = document_requests.list_document_requests(session, lead, account_id=fabrikam).items[0]
+    permit_item = document_requests.get_document_request_detail(session, lead, permit.id).items[0]
     sent = intake.submit_document(
-        session, carol, permit.id, filename="permit.pdf", data=_pdf("Site permit"), idempotency_key=_key()
+        session,
+        carol,
+        permit.id,
+        item_id=permit_item.id,
+        filename="permit.pdf",
+        data=_pdf("Site permit"),
+        idempotency_key=_key(),
     )
     intake.review_intake(session, finance, sent.id, accept=True, reason="Permit valid until year end.")
+    plan = document_requests.get_document_request_detail(session, lead, permit.id).items[1]
+    sent = intake.submit_document(
+        session,
+        carol,
+        permit.id,
+        item_id=plan.id,
+        filename="floor plan.pdf",
+        data=_pdf("Floor plan"),
+        idempotency_key=_key(),
+    )
+    intake.review_intake(session, finance, sent.id, accept=True)  # every item accepted: fulfilled
     intake.submit_payment_proof(
         session,
         bob,

@@ -1,5 +1,5 @@
 """Operational commands: ``python -m portal_app.manage migrate | seed | verify-audit | reseal-audit |
-expire-estimates``."""
+expire-estimates | digest [--dry-run]``."""
 
 from __future__ import annotations
 
@@ -91,10 +91,25 @@ def expire_estimates() -> None:
         print(f"{run(session)} estimates expired")
 
 
+def digest(*, dry_run: bool) -> None:
+    """Queue today's daily digests now (the mail loop does it each morning); each (member, day) gets one."""
+    from datetime import UTC, datetime
+
+    from portal_app.db import get_engine
+    from portal_app.services.notify import daily_digests
+
+    with Session(get_engine()) as session:
+        count = daily_digests(session, today=datetime.now(UTC).date(), dry_run=dry_run)
+    print(f"{count} daily digests {'would be queued' if dry_run else 'queued'}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m portal_app.manage")
     parser.add_argument(
-        "command", choices=["migrate", "seed", "verify-audit", "reseal-audit", "expire-estimates"]
+        "command", choices=["migrate", "seed", "verify-audit", "reseal-audit", "expire-estimates", "digest"]
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="digest: count the mails it would queue, queue nothing"
     )
     parser.add_argument(
         "--accept-unkeyed",
@@ -110,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         return verify_audit()
     elif args.command == "reseal-audit":
         return reseal_audit(accept_unkeyed=args.accept_unkeyed)
+    elif args.command == "digest":
+        digest(dry_run=args.dry_run)
     else:
         expire_estimates()
     return 0

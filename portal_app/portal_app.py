@@ -7,11 +7,17 @@ from portal_app.api import build_api
 from portal_app.pages.admin import home as admin_home
 from portal_app.pages.portal import approval as portal_approval
 from portal_app.pages.portal import approvals as portal_approvals
+from portal_app.pages.portal import deliveries as portal_deliveries
+from portal_app.pages.portal import delivery as portal_delivery
+from portal_app.pages.portal import document as portal_document
+from portal_app.pages.portal import documents as portal_documents
 from portal_app.pages.portal import estimate as portal_estimate
 from portal_app.pages.portal import estimates as portal_estimates
 from portal_app.pages.portal import home as portal_home
 from portal_app.pages.portal import invoice as portal_invoice
 from portal_app.pages.portal import invoices as portal_invoices
+from portal_app.pages.portal import message as portal_message
+from portal_app.pages.portal import messages as portal_messages
 from portal_app.pages.portal import sign_in as portal_sign_in
 from portal_app.pages.portal import statements as portal_statements
 from portal_app.pages.public import landing, module, preview, records
@@ -21,12 +27,19 @@ from portal_app.pages.staff import accounts as staff_accounts
 from portal_app.pages.staff import approval as staff_approval
 from portal_app.pages.staff import approval_new as staff_approval_new
 from portal_app.pages.staff import approvals as staff_approvals
+from portal_app.pages.staff import deliveries as staff_deliveries
+from portal_app.pages.staff import delivery as staff_delivery
+from portal_app.pages.staff import document as staff_document
+from portal_app.pages.staff import document_form as staff_document_form
+from portal_app.pages.staff import documents as staff_documents
 from portal_app.pages.staff import estimate_form as staff_estimate_form
 from portal_app.pages.staff import estimates as staff_estimates
 from portal_app.pages.staff import home as staff_home
 from portal_app.pages.staff import invoice as staff_invoice
 from portal_app.pages.staff import invoice_form as staff_invoice_form
 from portal_app.pages.staff import invoices as staff_invoices
+from portal_app.pages.staff import message as staff_message
+from portal_app.pages.staff import messages as staff_messages
 from portal_app.pages.staff import onboarding
 from portal_app.pages.staff import review as staff_review
 from portal_app.pages.staff import settings as staff_settings
@@ -38,16 +51,24 @@ from portal_app.settings import Environment, get_settings
 from state.accounts import AccountDetailState, AccountsListState
 from state.approvals import ApprovalDetailState, ApprovalNewState, ApprovalsListState
 from state.base import BaseState
+from state.deliveries import DeliveriesListState, DeliveryDetailState
+from state.delivery_form import DeliveryFormState
+from state.document_form import DocumentFormState
+from state.documents import DocumentDetailState, DocumentsListState
 from state.estimate_form import EstimateFormState
 from state.estimates import EstimateDetailState, EstimatesListState
 from state.invoice_form import InvoiceFormState
 from state.invoices import InvoiceDetailState, InvoicesListState
+from state.messages import MessagesInboxState, MessageThreadState
 from state.onboarding import OnboardingState
 from state.operator import OperatorState
 from state.portal import PortalHomeState
 from state.portal_approvals import PortalApprovalsState, PortalApprovalState
+from state.portal_deliveries import PortalDeliveriesState, PortalDeliveryState
+from state.portal_documents import PortalDocumentsState, PortalDocumentState
 from state.portal_estimates import PortalEstimatesState, PortalEstimateState
 from state.portal_invoices import PortalInvoicesState, PortalInvoiceState
+from state.portal_messages import PortalMessagesState, PortalThreadState
 from state.portal_sign_in import PortalSignInState
 from state.portal_statements import PortalStatementsState
 from state.public_preview import PreviewState
@@ -134,7 +155,40 @@ PAGES = [
         routes.record_pattern(routes.STAFF_INVOICES, routes.EDIT),
         InvoiceFormState.load,
     ),
+    (staff_documents, staff_documents.documents_page, routes.STAFF_DOCUMENTS, DocumentsListState.load),
+    (
+        staff_document_form,
+        staff_document_form.document_form_page,
+        f"{routes.STAFF_DOCUMENTS}/{routes.NEW}",
+        DocumentFormState.load,
+    ),
+    (
+        staff_document,
+        staff_document.document_detail_page,
+        routes.record_pattern(routes.STAFF_DOCUMENTS),
+        DocumentDetailState.load,
+    ),
+    (staff_deliveries, staff_deliveries.deliveries_page, routes.STAFF_DELIVERIES, DeliveriesListState.load),
+    (
+        staff_deliveries,
+        staff_deliveries.delivery_form_page,
+        f"{routes.STAFF_DELIVERIES}/{routes.NEW}",
+        DeliveryFormState.load,
+    ),
+    (
+        staff_delivery,
+        staff_delivery.delivery_detail_page,
+        routes.record_pattern(routes.STAFF_DELIVERIES),
+        DeliveryDetailState.load,
+    ),
     (staff_statements, staff_statements.statements_page, routes.STAFF_STATEMENTS, StatementsState.load),
+    (staff_messages, staff_messages.messages_page, routes.STAFF_MESSAGES, MessagesInboxState.load),
+    (
+        staff_message,
+        staff_message.thread_page,
+        routes.record_pattern(routes.STAFF_MESSAGES),
+        [MessageThreadState.load, MessageThreadState.watch],
+    ),
     (staff_review, staff_review.review_page, routes.STAFF_REVIEW, ReviewQueueState.load),
     (onboarding, onboarding.onboarding, routes.ONBOARDING, OnboardingState.load),
     (
@@ -155,6 +209,32 @@ PAGES = [
         portal_statements.portal_statements,
         routes.PORTAL_STATEMENTS,
         PortalStatementsState.load,
+    ),
+    (portal_messages, portal_messages.portal_messages, routes.PORTAL_MESSAGES, PortalMessagesState.load),
+    (
+        portal_message,
+        portal_message.portal_thread,
+        routes.record_pattern(routes.PORTAL_MESSAGES),
+        [PortalThreadState.load, PortalThreadState.watch],
+    ),
+    (portal_documents, portal_documents.portal_documents, routes.PORTAL_DOCUMENTS, PortalDocumentsState.load),
+    (
+        portal_document,
+        portal_document.portal_document,
+        routes.record_pattern(routes.PORTAL_DOCUMENTS),
+        PortalDocumentState.load,
+    ),
+    (
+        portal_deliveries,
+        portal_deliveries.portal_deliveries,
+        routes.PORTAL_DELIVERIES,
+        PortalDeliveriesState.load,
+    ),
+    (
+        portal_delivery,
+        portal_delivery.portal_delivery,
+        routes.record_pattern(routes.PORTAL_DELIVERIES),
+        PortalDeliveryState.load,
     ),
     (portal_estimates, portal_estimates.portal_estimates, routes.PORTAL_ESTIMATES, PortalEstimatesState.load),
     (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from portal_app.settings import get_settings
@@ -24,10 +25,16 @@ STAFF_SETTINGS = "/app/settings"
 STAFF_INVOICES = "/app/invoices"
 STAFF_REVIEW = "/app/review"
 STAFF_STATEMENTS = "/app/statements"
+STAFF_DOCUMENTS = "/app/documents"
+STAFF_MESSAGES = "/app/messages"
+STAFF_DELIVERIES = "/app/deliveries"
 PORTAL_ESTIMATES = "/portal/estimates"
 PORTAL_APPROVALS = "/portal/approvals"
 PORTAL_INVOICES = "/portal/invoices"
 PORTAL_STATEMENTS = "/portal/statements"
+PORTAL_DOCUMENTS = "/portal/documents"
+PORTAL_MESSAGES = "/portal/messages"
+PORTAL_DELIVERIES = "/portal/deliveries"
 
 NEW = "new"
 EDIT = "edit"
@@ -80,6 +87,8 @@ FILES_ESTIMATES = "/files/estimates"  # /files/estimates/{id}.pdf
 FILES_STATEMENTS = "/files/statements"  # /files/statements/{account_id}.{pdf,csv}?start=&end=
 FILES_SNAPSHOTS = "/files/statement-snapshots"  # /files/statement-snapshots/{id}.{pdf,csv}
 FILES_UPLOAD_PROOF = "/files/uploads/payment-proof"  # POST /files/uploads/payment-proof/{invoice_id}
+FILES_UPLOAD_DOCUMENT = "/files/uploads/document"  # POST /files/uploads/document/{item_id} (a request's item)
+FILES_UPLOAD_ATTACHMENT = "/files/uploads/attachment"  # POST /files/uploads/attachment/{thread_id}
 
 
 def file_url(base: str, record_id: int, suffix: str = "", **query: str | int) -> str:
@@ -157,6 +166,25 @@ def sign_out_url() -> str:
 def auth_callback_url() -> str:
     """The OIDC redirect_uri: always on the backend."""
     return backend_url(AUTH_CALLBACK)
+
+
+_PORTAL_NEXT_RE = re.compile(r"^/portal(?:/[A-Za-z0-9_-]+)*$")
+
+
+def portal_next(value: object) -> str:
+    """``value`` when it is a portal page's path to come back to after a contact signs in, else "".
+
+    Only plain site-relative paths under ``/portal`` (letters, digits, ``-``, ``_`` segments: no scheme, host,
+    ``//``, backslash, dots, query or fragment), never the sign-in page itself, at most 300 characters."""
+    if not isinstance(value, str) or len(value) > 300 or not _PORTAL_NEXT_RE.match(value):
+        return ""
+    return "" if value == PORTAL_SIGN_IN else value
+
+
+def portal_sign_in_url(next_path: str | None = None) -> str:
+    """The portal's sign-in page, coming back to ``next_path`` (a portal page) once the contact is signed in."""
+    target = portal_next(next_path)
+    return url_for(PORTAL_SIGN_IN, next=target) if target and target != PORTAL else PORTAL_SIGN_IN
 
 
 def invite_url(token: str) -> str:

@@ -109,6 +109,12 @@ def status_color(kind: str, value: str) -> str:
     return entry[1] if entry else GREY
 
 
+# Deliveries have two exceptions: a problem (status ``exception``, red, above) and *delayed*, an open delivery whose
+# expected date has passed (derived, not a status: amber). Each has an icon, so neither is told by colour alone.
+DELIVERY_DELAYED = ("Delayed", AMBER)
+DELIVERY_ICONS: dict[str, str] = {"exception": "triangle-alert", "delayed": "clock-alert"}
+
+
 def status_options(kind: str) -> list[tuple[str, str]]:
     """``(value, label)`` pairs of one kind, in the table's order: the options of a status filter."""
     return [(value, label) for value, (label, _) in STATUS_TABLE[kind].items()]

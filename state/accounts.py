@@ -14,7 +14,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from portal_app import formatting, routes
-from portal_app.services import accounts, approvals, contacts, estimates, portal_access, workspaces
+from portal_app.services import accounts, approvals, contacts, estimates, members, portal_access, workspaces
 from portal_app.services.access import StaffActor
 from portal_app.services.permissions import Permission, role_has
 from portal_app.statuses import status_color, status_label
@@ -32,6 +32,12 @@ class AccountRow:
     code: str
     currency: str
     href: str
+
+
+@dataclasses.dataclass
+class OwnerOption:
+    value: str
+    label: str
 
 
 @dataclasses.dataclass
@@ -105,10 +111,23 @@ class AccountDetailState(StaffPage, DetailMixin, StaffArea):
     approvals: rx.Field[list[RecordRow]] = rx.field(default_factory=list)
     approvals_total: int = 0
     statement_href: str = ""  # "" when the member cannot read statements
+    owner: str = ""  # "none" or a member's user id (the select's value)
+    owner_name: str = ""
+    owner_options: list[OwnerOption] = []
+    can_manage_account: bool = False
 
     def _fetch(self, session: Session, actor: StaffActor) -> Events:
         account = accounts.get_account(session, actor, self._record_id())
         self.account_id = account.id
+        team = members.list_members(session, actor)
+        self.owner = str(account.owner_user_id) if account.owner_user_id else "none"
+        self.owner_name = next(
+            (m.name or m.email for m in team if m.user_id == account.owner_user_id), "Nobody yet"
+        )
+        self.owner_options = [OwnerOption("none", "Nobody")] + [
+            OwnerOption(str(m.user_id), m.name or m.email) for m in team
+        ]
+        self.can_manage_account = role_has(actor.role, Permission.ACCOUNTS_MANAGE)
         self.statement_href = (
             routes.url_for(routes.STAFF_STATEMENTS, account=account.id)
             if role_has(actor.role, Permission.STATEMENTS_READ)
@@ -211,6 +230,27 @@ class AccountDetailState(StaffPage, DetailMixin, StaffArea):
     @event
     def invite_contact(self, contact_id: int) -> Events:
         return self._contact_action(contact_id, "invite")
+
+    @event
+    def choose_owner(self, value: str) -> Events:
+        """The account owner select: the value must be one of the options this page loaded (a member or "none");
+        the service checks membership again."""
+        if not any(o.value == value for o in self.owner_options) or value == self.owner:
+            return None
+
+        def run(session: Session, actor: StaffActor) -> Events:
+            saved = accounts.set_account_owner(
+                session, actor, self._record_id(), None if value == "none" else int(value)
+            )
+            self._fetch(session, actor)
+            who = self.owner_name if saved.owner_user_id else "Nobody"
+            return rx.toast.success(
+                f"{who} now looks after {self.name}: customer actions on it reach them."
+                if saved.owner_user_id
+                else f"{self.name} has no owner now."
+            )
+
+        return self._act(run)
 
     @event
     def deactivate_contact(self, contact_id: int) -> Events:

@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from models import SessionKind
 from portal_app import routes
-from portal_app.services import accounts, members, portal_access, sessions, workspaces
+from portal_app.services import accounts, members, messages, portal_access, sessions, workspaces
 from portal_app.services.access import ContactActor, OperatorActor, StaffActor, log_authorization_failure
 from portal_app.services.errors import DomainError, NotFound
 from portal_app.services.permissions import ROLE_LABELS, ContactPermission, Permission, role_has
@@ -48,6 +48,7 @@ class NavItem:
     group: str
     icon: str
     active: bool = False
+    count: int = 0  # what waits behind the link (unread messages): a badge when more than zero
 
 
 @dataclasses.dataclass
@@ -74,11 +75,14 @@ STAFF_NAV: tuple[tuple[str, str, str, str, Permission | None], ...] = (
     ("Home", routes.STAFF, "Work", "house", None),
     ("Tasks", routes.STAFF_TASKS, "Work", "list-checks", Permission.TASKS_READ),
     ("Review queue", routes.STAFF_REVIEW, "Work", "inbox", Permission.INTAKE_REVIEW),
+    ("Messages", routes.STAFF_MESSAGES, "Work", "messages-square", Permission.MESSAGES_READ),
     ("Accounts", routes.STAFF_ACCOUNTS, "Customers", "building-2", Permission.ACCOUNTS_READ),
     ("Estimates", routes.STAFF_ESTIMATES, "Records", "file-text", Permission.ESTIMATES_READ),
     ("Approvals", routes.STAFF_APPROVALS, "Records", "badge-check", Permission.APPROVALS_READ),
     ("Invoices", routes.STAFF_INVOICES, "Records", "receipt", Permission.INVOICES_READ),
     ("Statements", routes.STAFF_STATEMENTS, "Records", "scroll-text", Permission.STATEMENTS_READ),
+    ("Document requests", routes.STAFF_DOCUMENTS, "Records", "folder-open", Permission.DOCUMENTS_READ),
+    ("Deliveries", routes.STAFF_DELIVERIES, "Records", "truck", Permission.DELIVERIES_READ),
     ("Settings", routes.STAFF_SETTINGS, "Workspace", "settings", Permission.MEMBERS_READ),
 )
 
@@ -89,6 +93,9 @@ PORTAL_NAV: tuple[tuple[str, str, str, ContactPermission | None], ...] = (
     ("Approvals", routes.PORTAL_APPROVALS, "badge-check", ContactPermission.OPERATIONS),
     ("Invoices", routes.PORTAL_INVOICES, "receipt", ContactPermission.BILLING),
     ("Statements", routes.PORTAL_STATEMENTS, "scroll-text", ContactPermission.BILLING),
+    ("Documents", routes.PORTAL_DOCUMENTS, "folder-open", ContactPermission.DOCUMENTS),
+    ("Messages", routes.PORTAL_MESSAGES, "messages-square", ContactPermission.MESSAGES),
+    ("Deliveries", routes.PORTAL_DELIVERIES, "truck", ContactPermission.OPERATIONS),
 )
 
 
@@ -158,8 +165,16 @@ class ContactArea(BaseState):
         self.team_name = workspaces.portal_workspace_name(session, actor)
         self.current_account_id = str(account.id)
         self.account_options = [SwitchOption(id=str(a.id), label=a.name) for a in linked]
+        unread = messages.portal_unread_count(session, actor)  # one query, for the Messages badge
         self.portal_nav = [
-            NavItem(label=label, href=href, group="", icon=icon, active=_active(href, path))
+            NavItem(
+                label=label,
+                href=href,
+                group="",
+                icon=icon,
+                active=_active(href, path),
+                count=unread if href == routes.PORTAL_MESSAGES else 0,
+            )
             for label, href, icon, need in PORTAL_NAV
             if need is None or need in actor.permissions
         ]
@@ -309,6 +324,11 @@ class ContactPage(_Page, mixin=True):
 
     NEED: ClassVar[ContactPermission | None] = None
 
+    @rx.var
+    def sign_in_href(self) -> str:
+        """The gate's sign-in link: the portal sign-in, coming back to this page (a link in a mail lands here)."""
+        return sign_in_target("contact", self.router.url.path or routes.PORTAL)
+
     def _resolve(self, session: Session) -> tuple[Principal | None, ContactActor | None, str]:
         principal = self._principal(session)
         actor = principal.actor if principal else None
@@ -364,7 +384,9 @@ def sign_in_target(kind: str, path: str) -> str:
     """Where a gate's sign-in button leads, coming back to ``path`` afterwards."""
     # Contacts sign in by e-mailed link from the portal's own sign-in page; staff and operators through the provider.
     return (
-        routes.sign_in_url(kind, next_path=path) if kind in ("staff", "operator") else routes.PORTAL_SIGN_IN
+        routes.sign_in_url(kind, next_path=path)
+        if kind in ("staff", "operator")
+        else routes.portal_sign_in_url(path)
     )
 
 

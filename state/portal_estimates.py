@@ -25,6 +25,7 @@ from state.decisions import DecisionMixin
 from state.mixins import DetailMixin, FormMixin, ListMixin
 from state.pages import ContactArea, ContactPage
 from state.portal import team_phrase
+from state.threads import RecordThreadMixin
 
 ESTIMATE_DECISIONS = ("approve", "request_changes", "decline")
 NOTE_MAX = 4000  # the services' bound on a decision note (``estimates.decide_estimate``)
@@ -129,7 +130,7 @@ class PortalEstimatesState(ContactPage, ListMixin, ContactArea):
         return None
 
 
-class PortalEstimateState(ContactPage, DetailMixin, FormMixin, DecisionMixin, ContactArea):
+class PortalEstimateState(ContactPage, DetailMixin, FormMixin, DecisionMixin, RecordThreadMixin, ContactArea):
     NEED: ClassVar[ContactPermission | None] = ContactPermission.OPERATIONS
 
     number: rx.Field[str] = rx.field("")
@@ -192,6 +193,7 @@ class PortalEstimateState(ContactPage, DetailMixin, FormMixin, DecisionMixin, Co
             )
             for c in (diff.lines if diff else [])
         ]
+        self._load_thread(session, actor, "estimate", est.id, f"estimate {est.number}")
         return None
 
     @event

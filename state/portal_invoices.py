@@ -30,6 +30,7 @@ from state.inputs import InputError, parse_day, parse_money
 from state.mixins import DetailMixin, FormMixin, ListMixin
 from state.pages import ContactArea, ContactPage
 from state.portal import team_phrase
+from state.threads import RecordThreadMixin
 
 AWAITING_PAYMENT = ("open", "partially_paid")
 REFERENCE_MAX = 200  # the upload route's bound
@@ -150,7 +151,7 @@ class PortalInvoicesState(ContactPage, ListMixin, ContactArea):
         return None
 
 
-class PortalInvoiceState(ContactPage, DetailMixin, FormMixin, ContactArea):
+class PortalInvoiceState(ContactPage, DetailMixin, FormMixin, RecordThreadMixin, ContactArea):
     NEED: ClassVar[ContactPermission | None] = ContactPermission.BILLING
 
     number: rx.Field[str] = rx.field("")
@@ -231,6 +232,7 @@ class PortalInvoiceState(ContactPage, DetailMixin, FormMixin, ContactArea):
         )
         self.limit_label = formatting.file_size(get_settings().upload_max_bytes)
         self._load_proofs(session, actor)
+        self._load_thread(session, actor, "invoice", inv.id, f"invoice {inv.number}")
         return None
 
     def _load_proofs(self, session: Session, actor: ContactActor) -> Events:

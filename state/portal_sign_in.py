@@ -25,13 +25,17 @@ class PortalSignInState(BaseState):
     email: str = ""
     sent: bool = False
     show_dev_mailbox: bool = False
+    # The portal page to come back to after signing in (``?next=``, from a page's gate): validated on load, again
+    # when the link is made and when it is used. Not a secret: the visitor's own address bar holds it.
+    next_path: str = ""
 
     @rx.var
     def google_href(self) -> str:
-        return routes.sign_in_url("contact", routes.PORTAL)
+        return routes.sign_in_url("contact", routes.portal_next(self.next_path) or routes.PORTAL)
 
     @event
     def load(self) -> None:
+        self.next_path = routes.portal_next(self.router.url.query_parameters.get("next", ""))
         self.sent = False
         self.show_dev_mailbox = get_settings().is_dev_like
         self._set_viewer(self._principal())
@@ -46,12 +50,13 @@ class PortalSignInState(BaseState):
         if not email:
             return rx.toast.error("Enter your email address.")
         client = self.router.session.client_ip
+        next_path = routes.portal_next(self.next_path)
         started = time.monotonic()
 
         def work() -> None:
             with self._db() as session:
                 # Raises nothing for unknown, malformed or rate-limited addresses: same answer whatever happens.
-                portal_access.request_magic_link(session, email, client=client)
+                portal_access.request_magic_link(session, email, client=client, next_path=next_path)
 
         # Off the event loop, which serves every other connection; then answer after the same delay whether
         # or not a link was made, so timing does not tell either.

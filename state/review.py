@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import reflex as rx
 
-from models import IntakeKind
+from models import DocumentRequestStatus, IntakeKind
 from portal_app import routes
 from portal_app.formatting import balance, day, exact, file_size, money, relative
-from portal_app.services import intake, invoices
+from portal_app.services import document_requests, intake, invoices
 from portal_app.services.access import StaffActor
 from portal_app.services.errors import Conflict
 from portal_app.services.intake import ReviewItem
@@ -31,7 +31,11 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 KIND_VALUES = tuple(k.value for k in IntakeKind)
-KIND_LABELS = {IntakeKind.PAYMENT_PROOF.value: "Payment proof", IntakeKind.DOCUMENT.value: "Document"}
+KIND_LABELS = {
+    IntakeKind.PAYMENT_PROOF.value: "Payment proof",
+    IntakeKind.DOCUMENT.value: "Document",
+    IntakeKind.ATTACHMENT.value: "Message attachment",
+}
 # What the preview route shows inline (anything else is offered as a download only; never HTML).
 PREVIEW_IMAGES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"})
 PREVIEW_PDF = "application/pdf"
@@ -56,7 +60,8 @@ class ReviewRow:
     contact: str = ""
     contact_email: str = ""
     record: str = ""  # the invoice number or the document request's title
-    record_href: str = ""  # the invoice page ("" for documents: no page yet)
+    record_href: str = ""  # the invoice or document request page
+    item: str = ""  # the checklist item a document is for ("" for payment proof)
     balance_due: str = ""
     currency: str = ""  # the invoice's currency code, for the amount field's label
     amount: str = ""  # claimed, in the invoice's currency ("" for documents)
@@ -85,6 +90,7 @@ class HeldItem:
     balance_due_minor: int | None
     claimed_minor: int | None
     claimed_on: date | None
+    document_request_id: int | None = None
 
 
 def _type_label(sniffed: str) -> str:
@@ -107,7 +113,10 @@ def _row(item: ReviewItem) -> ReviewRow:
         record=item.invoice_number if is_proof else item.request_title,
         record_href=routes.record_url(routes.STAFF_INVOICES, item.invoice_id)
         if has_invoice and item.invoice_id
+        else routes.record_url(routes.STAFF_DOCUMENTS, item.document_request_id)
+        if item.document_request_id
         else "",
+        item="" if is_proof or item.item_label == item.request_title else item.item_label,
         balance_due=balance(item.balance_due_minor, item.currency)
         if has_invoice and item.balance_due_minor is not None
         else "",
@@ -139,7 +148,19 @@ def _held(item: ReviewItem) -> HeldItem:
         balance_due_minor=item.balance_due_minor,
         claimed_minor=item.claimed_amount_minor,
         claimed_on=item.claimed_paid_on,
+        document_request_id=item.document_request_id,
     )
+
+
+def _document_accepted(session: Session, actor: StaffActor, held: HeldItem) -> str:
+    """The toast after accepting a document: whether its request is now complete or still waits for items."""
+    done = "Document accepted. The follow-up task is closed."
+    if held.document_request_id is None:
+        return done
+    request = document_requests.get_document_request(session, actor, held.document_request_id)
+    if request.status is DocumentRequestStatus.FULFILLED:
+        return f"Document accepted: “{request.title}” is complete. The follow-up task is closed."
+    return f"{done} “{request.title}” still needs files for other items."
 
 
 class ReviewQueueState(StaffPage, ListMixin, FormMixin, StaffArea):
@@ -298,9 +319,7 @@ class ReviewQueueState(StaffPage, ListMixin, FormMixin, StaffArea):
                     actor,
                     f"Payment accepted: {inv.number} now has a balance of {now_due}. The follow-up task is closed.",
                 )
-            return self._decided(
-                session, actor, "Document accepted: the request is fulfilled. The follow-up task is closed."
-            )
+            return self._decided(session, actor, _document_accepted(session, actor, held))
 
         return self._decide(run)
 

@@ -71,10 +71,14 @@ class SettingsState(StaffPage, FormMixin, StaffArea):
     invite_role: str = Role.TEAM_LEAD.value
     payment_instructions: str = ""
     can_manage_billing: bool = False
+    customer_mails_enabled: bool = True
+    daily_digest: bool = True
 
     def _fetch(self, session: Session, actor: StaffActor) -> Events:
         ws = workspaces.get_workspace(session, actor)
         self.portal_enabled = ws.portal_enabled
+        self.customer_mails_enabled = ws.customer_mails_enabled
+        self.daily_digest = members.daily_digest_enabled(session, actor)
         self.payment_instructions = ws.payment_instructions
         self.can_manage_billing = role_has(actor.role, Permission.INVOICES_MANAGE)
         self.can_manage_members = role_has(actor.role, Permission.MEMBERS_MANAGE)
@@ -132,6 +136,37 @@ class SettingsState(StaffPage, FormMixin, StaffArea):
             return rx.toast.success(
                 "Customer Portal turned off. No contact can sign in until it is on again."
             )
+
+        return self._act(run)
+
+    # -- mail -------------------------------------------------------------------------------------------------
+
+    @event
+    def set_customer_mails(self, enabled: bool) -> Events:
+        """Owners and managers (``workspace:manage``): notification mails to contacts on or off."""
+        if not isinstance(enabled, bool):  # a forged value changes nothing
+            return rx.toast.error("Choose on or off.")
+
+        def run(session: Session, actor: StaffActor) -> Events:
+            ws = workspaces.set_customer_mails(session, actor, enabled=enabled)
+            self._fetch(session, actor)
+            if ws.customer_mails_enabled:
+                return rx.toast.success("Customer mails turned on. Contacts hear about what you share.")
+            return rx.toast.success("Customer mails turned off. Contacts get no notification mails.")
+
+        return self._act(run)
+
+    @event
+    def set_daily_digest(self, enabled: bool) -> Events:
+        """Every member, for themselves only: the morning mail of their open and overdue tasks."""
+        if not isinstance(enabled, bool):  # a forged value changes nothing
+            return rx.toast.error("Choose on or off.")
+
+        def run(session: Session, actor: StaffActor) -> Events:
+            self.daily_digest = members.set_daily_digest(session, actor, enabled=enabled)
+            if self.daily_digest:
+                return rx.toast.success("Daily digest on. You get a mail each morning you have open tasks.")
+            return rx.toast.success("Daily digest off.")
 
         return self._act(run)
 

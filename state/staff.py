@@ -24,6 +24,9 @@ BLURBS = {
     routes.STAFF_INVOICES: "Bill accounts, record payments, void what was issued by mistake.",
     routes.STAFF_STATEMENTS: "An account's balance, activity and aging for any period; share it or download it.",
     routes.STAFF_REVIEW: "Payment proof and documents customers sent, waiting for your decision.",
+    routes.STAFF_MESSAGES: "Conversations with your customers' contacts, unanswered first.",
+    routes.STAFF_DOCUMENTS: "Ask an account for documents as a checklist; see what arrived and what is missing.",
+    routes.STAFF_DELIVERIES: "Delivery status and timelines you share with customers; exceptions first.",
     routes.STAFF_SETTINGS: "The workspace, its members and invitations, and the Customer Portal module.",
 }
 

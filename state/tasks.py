@@ -18,7 +18,7 @@ from sqlmodel import Session
 from models import TaskStatus
 from models.schemas import Page
 from portal_app import formatting, routes
-from portal_app.services import accounts, members, tasks
+from portal_app.services import accounts, members, messages, tasks
 from portal_app.services.access import StaffActor
 from portal_app.services.permissions import ROLE_LABELS, Permission, role_has
 from portal_app.services.tasks import TaskActivity, TaskView
@@ -195,9 +195,19 @@ class TaskDetailState(StaffPage, DetailMixin, FormMixin, StaffArea):
     member_choices: list[SwitchOption] = []
     activity: list[ActivityRow] = []
     can_manage: bool = False
+    # A task raised by a customer's message: answer it here (the reply closes the task).
+    thread_href: str = ""
+    can_reply: bool = False
 
     def _fetch(self, session: Session, actor: StaffActor) -> Events:
         view = tasks.get_task(session, actor, self._record_id())
+        from_message = view.source_type == "message_thread"
+        self.thread_href = routes.record_url(routes.STAFF_MESSAGES, view.source_id) if from_message else ""
+        self.can_reply = (
+            from_message
+            and view.status in (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)
+            and role_has(actor.role, Permission.MESSAGES_SEND)
+        )
         self.task = task_row(view)
         self.detail = view.detail
         self.created = formatting.day(view.created_at)
@@ -270,6 +280,29 @@ class TaskDetailState(StaffPage, DetailMixin, FormMixin, StaffArea):
             if due_on is None:
                 return rx.toast.success("Due date cleared. The task stays open without a deadline.")
             return rx.toast.success(f"Due date set to {formatting.day(due_on)}.")
+
+        return self._act(work)
+
+    @event
+    def reply_to_customer(self, form: dict[str, Any]) -> Events:
+        """Answer the message the task is about: the reply goes to the customer and closes the task."""
+        self.errors = {}
+        body = self._text(form, "message", label="your reply", required=True, max_len=messages.BODY_MAX)
+        if not self._valid():
+            return None
+
+        def work(session: Session, actor: StaffActor) -> Events:
+            view = tasks.get_task(
+                session, actor, self._record_id()
+            )  # the thread comes from the task, not the page
+            if view.source_type != "message_thread":
+                return rx.toast.error("This task is not about a message.")
+            messages.post_staff_message(session, actor, view.source_id, body=body)
+            self._fetch(session, actor)
+            return [
+                rx.set_value("task-reply", ""),
+                rx.toast.success("Reply sent to the customer. This task is done."),
+            ]
 
         return self._act(work)
 

@@ -53,4 +53,11 @@ async def download_intake(request: Request) -> Response:
 
 
 def file_routes() -> list[Route]:
-    return [Route(DOWNLOAD_PATH, download_intake, methods=["GET"]), *upload_routes(), *download_routes()]
+    from portal_app.api.attachment_uploads import attachment_routes  # a message's attachment (issue 10)
+
+    return [
+        Route(DOWNLOAD_PATH, download_intake, methods=["GET"]),
+        *upload_routes(),
+        *attachment_routes(),
+        *download_routes(),
+    ]

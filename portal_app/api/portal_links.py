@@ -110,7 +110,8 @@ def _confirm_page(request: Request, heading: str, text: str) -> Response:
         return _failure()
     existing = request.cookies.get(CONFIRM_COOKIE, "")
     confirm = existing if _CONFIRM_SHAPE.match(existing) else secrets.token_urlsafe(24)
-    action = f"{request.url.path}"
+    target = routes.portal_next(request.query_params.get("next"))
+    action = routes.url_for(request.url.path, next=target) if target else request.url.path
     body = (
         f"<h1>{escape(heading)}</h1><p>{escape(text)}</p>"
         f'<form method="post" action="{escape(action, quote=True)}">'
@@ -156,7 +157,9 @@ async def _consume(request: Request, redeem: Redeem) -> Response:
         return _failure()
     except RateLimited as exc:
         return _rate_limited(exc.message)
-    response = RedirectResponse(routes.PORTAL, status_code=303, headers={"Cache-Control": "no-store"})
+    # Back to the page the contact came from (a mail's link, through the page's gate), when it is a portal page.
+    target = routes.portal_next(request.query_params.get("next")) or routes.PORTAL
+    response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
     set_session_cookie(response, issued)
     response.delete_cookie(CONFIRM_COOKIE, path="/auth")
     response.headers["Referrer-Policy"] = "no-referrer"

@@ -1,4 +1,8 @@
-"""Payment proof upload: the raw file as the request body, read under the size limit, handed to intake.
+"""Uploads from the portal: the raw file as the request body, read under the size limit, handed to intake.
+
+Every route goes through ``guarded_upload`` (the shared checks below) with its own ``UploadPlan``: payment proof
+for an invoice, and a requested document for one checklist item (``POST /files/uploads/document/{item_id}``,
+headers as below, no query string; the contact needs the documents permission on the item's account).
 
 ``POST /files/uploads/payment-proof/{invoice_id}`` with the file's bytes as the body (not multipart), headers
 ``X-Portal-Upload: 1`` (a custom header: browsers preflight it, so another site cannot post here), ``X-File-Name``
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import unquote
@@ -33,7 +38,7 @@ from portal_app import formatting, routes
 from portal_app.api.client import client_address
 from portal_app.api.cookies import read_session_token
 from portal_app.db import session_scope
-from portal_app.services import intake, invoices, sessions, storage
+from portal_app.services import document_requests, intake, invoices, sessions, storage
 from portal_app.services.access import ContactActor
 from portal_app.services.errors import Conflict, NotFound, RateLimited, Unavailable, ValidationFailed
 from portal_app.services.permissions import ContactPermission
@@ -43,6 +48,7 @@ from portal_app.settings import get_settings
 log = logging.getLogger("portal.security")
 
 UPLOAD_PROOF_PATH = routes.FILES_UPLOAD_PROOF + "/{invoice_id:int}"
+UPLOAD_DOCUMENT_PATH = routes.FILES_UPLOAD_DOCUMENT + "/{item_id:int}"
 UPLOAD_HEADER = "x-portal-upload"
 REFERENCE_MAX = 200
 NAME_MAX = 1000  # the raw header; the service keeps a sanitised name of at most storage.MAX_NAME characters
@@ -121,13 +127,8 @@ def _parse_form(request: Request) -> ProofForm | JSONResponse:
     reference = " ".join(query.get("reference", "").split())
     if len(reference) > REFERENCE_MAX:
         return answer(400, f"Keep the reference to {REFERENCE_MAX} characters or fewer.", field="reference")
-    raw_name = request.headers.get("x-file-name", "")[:NAME_MAX]
-    try:
-        filename = unquote(raw_name, errors="replace")
-    except Exception:  # noqa: BLE001  a malformed name only loses its display form
-        filename = ""
     key = request.headers.get("x-idempotency-key", "")
-    return ProofForm(int(amount), paid_on, reference, filename or storage.FALLBACK_NAME, key)
+    return ProofForm(int(amount), paid_on, reference, _file_name(request), key)
 
 
 def _contact(session: Session, token: str | None) -> ContactActor | None:
@@ -209,17 +210,32 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
     return bytes(body)
 
 
-async def upload_payment_proof(request: Request) -> Response:
-    invoice_id = int(request.path_params["invoice_id"])
+@dataclass(frozen=True)
+class UploadPlan:
+    """What one upload route does around the shared checks: ``precheck(token)`` before the body is read (who is
+    asking, is the record theirs and open; an answer refuses), then ``submit(token, body)`` hands the file to
+    intake and answers. Both run in a worker thread; domain errors become the JSON answers below."""
+
+    precheck: Callable[[str | None], JSONResponse | None]
+    submit: Callable[[str | None, bytes], JSONResponse]
+    field_of: Callable[[str], str] = _validation_field  # which field a ValidationFailed message is about
+
+
+async def guarded_upload(
+    request: Request, *, what: str, plan: Callable[[Request], UploadPlan | JSONResponse]
+) -> Response:
+    """The checks every upload route shares, in order: the ``X-Portal-Upload`` header, an own ``Origin``, the
+    per-client rate limit, the declared size; then ``plan(request)`` (the route's own query and headers), its
+    precheck, the body read under the size limit, and its submit. ``what`` names the route in the logs."""
     if request.headers.get(UPLOAD_HEADER) != "1":
-        log.warning("payment proof upload refused: no upload header")
+        log.warning("%s upload refused: no upload header", what)
         return answer(403, REFUSED)
     origin = request.headers.get("origin")
     if origin is not None and origin.rstrip("/") not in allowed_origins():
-        log.warning("payment proof upload refused: foreign origin")
+        log.warning("%s upload refused: foreign origin", what)
         return answer(403, REFUSED)
     if not upload_clients.allow(client_address(request)):
-        log.warning("payment proof upload rate limited (client)")
+        log.warning("%s upload rate limited (client)", what)
         return answer(429, RATE_LIMITED)
 
     limit = get_settings().upload_max_bytes
@@ -230,12 +246,12 @@ async def upload_payment_proof(request: Request) -> Response:
         if int(declared) > limit:
             return _too_large(limit)
 
-    form = _parse_form(request)
-    if isinstance(form, JSONResponse):
-        return form
+    steps = plan(request)
+    if isinstance(steps, JSONResponse):
+        return steps
     token = read_session_token(request)
     try:
-        refused = await run_in_threadpool(_precheck, token, invoice_id, form.amount_minor)
+        refused = await run_in_threadpool(steps.precheck, token)
         if refused is not None:
             return refused
         try:
@@ -243,15 +259,15 @@ async def upload_payment_proof(request: Request) -> Response:
         except ClientDisconnect:
             return answer(400, "The upload was interrupted. Please try again.", field="file")
         if data is None:
-            log.info("payment proof upload over the size limit", extra={"invoice_id": invoice_id})
+            log.info("%s upload over the size limit", what, extra={"path": request.url.path})
             return _too_large(limit)
         if not data:
             return answer(400, "Choose a file to send.", field="file")
-        return await run_in_threadpool(_submit, token, invoice_id, form, data)
+        return await run_in_threadpool(steps.submit, token, data)
     except NotFound:
         return _not_found()
     except ValidationFailed as exc:
-        return answer(400, exc.message, field=_validation_field(exc.message))
+        return answer(400, exc.message, field=steps.field_of(exc.message))
     except Conflict as exc:
         return answer(409, exc.message)
     except RateLimited as exc:
@@ -260,5 +276,102 @@ async def upload_payment_proof(request: Request) -> Response:
         return answer(503, exc.message)
 
 
+def _file_name(request: Request) -> str:
+    """The ``X-File-Name`` header, URI-decoded (for display only; the service sanitises it)."""
+    raw_name = request.headers.get("x-file-name", "")[:NAME_MAX]
+    try:
+        filename = unquote(raw_name, errors="replace")
+    except Exception:  # noqa: BLE001  a malformed name only loses its display form
+        filename = ""
+    return filename or storage.FALLBACK_NAME
+
+
+async def upload_payment_proof(request: Request) -> Response:
+    invoice_id = int(request.path_params["invoice_id"])
+
+    def plan(request: Request) -> UploadPlan | JSONResponse:
+        form = _parse_form(request)
+        if isinstance(form, JSONResponse):
+            return form
+        return UploadPlan(
+            precheck=lambda token: _precheck(token, invoice_id, form.amount_minor),
+            submit=lambda token, data: _submit(token, invoice_id, form, data),
+        )
+
+    return await guarded_upload(request, what="payment proof", plan=plan)
+
+
+# -- a requested document: one file for one checklist item ----------------------------------------------------
+
+
+def _documents_contact(session: Session, token: str | None) -> ContactActor | None:
+    principal = sessions.resolve(session, token)
+    actor = principal.actor if principal else None
+    if not isinstance(actor, ContactActor) or ContactPermission.DOCUMENTS not in actor.permissions:
+        return None
+    return actor
+
+
+def _document_precheck(token: str | None, item_id: int) -> JSONResponse | None:
+    with session_scope() as session:
+        actor = _documents_contact(session, token)
+        if actor is None:
+            return _not_found()
+        document_requests.portal_item_for_upload(
+            session, actor, item_id
+        )  # NotFound / Conflict (closed, done)
+    return None
+
+
+def _document_submit(token: str | None, item_id: int, filename: str, key: str, data: bytes) -> JSONResponse:
+    with session_scope() as session:
+        actor = _documents_contact(
+            session, token
+        )  # re-resolved: access may have ended while the body arrived
+        if actor is None:
+            return _not_found()
+        target = document_requests.portal_item_for_upload(session, actor, item_id)
+        upload = intake.submit_document(
+            session,
+            actor,
+            target.request_id,
+            item_id=target.item_id,
+            filename=filename,
+            data=data,
+            idempotency_key=key,
+        )
+    return answer(
+        200,
+        f"{upload.original_name} received for “{target.label}”. It is in review until the team accepts it.",
+        ok=True,
+        id=upload.id,
+    )
+
+
+def _document_field(message: str) -> str:
+    return "" if "idempotency" in message.lower() else "file"
+
+
+async def upload_document(request: Request) -> Response:
+    """``POST /files/uploads/document/{item_id}``: one file for one item of a document request's checklist,
+    from a contact with the documents permission whose account the request belongs to (404 otherwise, nothing
+    read or stored); a closed request or an item already accepted is refused (409) before the body is read."""
+    item_id = int(request.path_params["item_id"])
+
+    def plan(request: Request) -> UploadPlan:
+        filename = _file_name(request)
+        key = request.headers.get("x-idempotency-key", "")
+        return UploadPlan(
+            precheck=lambda token: _document_precheck(token, item_id),
+            submit=lambda token, data: _document_submit(token, item_id, filename, key, data),
+            field_of=_document_field,
+        )
+
+    return await guarded_upload(request, what="document", plan=plan)
+
+
 def upload_routes() -> list[Route]:
-    return [Route(UPLOAD_PROOF_PATH, upload_payment_proof, methods=["POST"])]
+    return [
+        Route(UPLOAD_PROOF_PATH, upload_payment_proof, methods=["POST"]),
+        Route(UPLOAD_DOCUMENT_PATH, upload_document, methods=["POST"]),
+    ]

@@ -217,6 +217,8 @@ def _intake_filter(actor: ContactActor) -> Any:
         kinds.append(IntakeKind.DOCUMENT)
     if ContactPermission.BILLING in actor.permissions:
         kinds.append(IntakeKind.PAYMENT_PROOF)
+    if ContactPermission.MESSAGES in actor.permissions:
+        kinds.append(IntakeKind.ATTACHMENT)  # files they attached to their account's messages
     if not kinds:
         return None
     return IntakeFile.kind.in_(kinds)  # type: ignore[attr-defined]

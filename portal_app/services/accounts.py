@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from models import CustomerAccount
+from models import CustomerAccount, Membership
 from models.portal import PortalAccount
 from models.schemas import AccountRead, Page
 from portal_app.services import audit
@@ -105,6 +105,39 @@ def update_account(
     )
     session.commit()
     return AccountRead.model_validate(acct)
+
+
+def set_account_owner(
+    session: Session, actor: Actor, account_id: int, owner_user_id: int | None
+) -> AccountRead:
+    """Name the member who looks after the account (``None``: nobody). They hear about its customer actions and
+    its conversations count as theirs. Staff with ``accounts:manage``; the owner must be a member of this
+    workspace (``ValidationFailed`` otherwise, without saying whether the user exists). Audited."""
+    staff = require_staff(actor, Permission.ACCOUNTS_MANAGE)
+    account = get_scoped(session, staff, CustomerAccount, account_id, change=True, lock=True)
+    if owner_user_id is not None:
+        member = session.scalar(
+            sa.select(col(Membership.id)).where(
+                col(Membership.workspace_id) == staff.workspace_id, col(Membership.user_id) == owner_user_id
+            )
+        )
+        if member is None:
+            raise ValidationFailed("Choose a member of this workspace.")
+    if account.owner_user_id != owner_user_id:
+        previous = account.owner_user_id
+        account.owner_user_id = owner_user_id
+        session.add(account)
+        audit.append_event(
+            session,
+            workspace_id=staff.workspace_id,
+            actor=staff,
+            action="account.owner_changed",
+            target_type="customer_account",
+            target_id=account.id,
+            data={"from": previous, "to": owner_user_id},
+        )
+    session.commit()
+    return AccountRead.model_validate(account)
 
 
 def get_account(session: Session, actor: Actor, account_id: int) -> AccountRead:

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from models import ApprovalRequest, ApprovalStatus, AuditEvent, Contact, CustomerAccount, Estimate, utcnow
 from models.portal import PortalApproval
 from models.schemas import ApprovalRead, Page
-from portal_app.services import audit
+from portal_app.services import audit, notify
 from portal_app.services.access import (
     Actor,
     StaffActor,
@@ -138,6 +138,15 @@ def create_approval_request(
         target_type="approval",
         target_id=approval.id,
         data={"account_id": account.id, "estimate_id": estimate_id},
+    )
+    assert approval.id is not None
+    notify.record_shared(
+        session,
+        workspace_id=staff.workspace_id,
+        account_id=account.id,
+        kind="approval",
+        record_id=approval.id,
+        title=approval.title,
     )
     session.commit()
     return ApprovalRead.model_validate(approval)

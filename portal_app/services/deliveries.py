@@ -4,29 +4,37 @@ Status moves scheduled → in transit → delivered; any open delivery may hit a
 exception resumes in transit or ends delivered; delivered and cancelled are final. An event with the current
 status is a timeline update on an open delivery. Contacts (operations permission) see only shared deliveries
 of their account, and only the events that are not internal.
+
+An open delivery whose expected date (ETA) has passed is *delayed*; a delivery in ``exception`` has a problem.
+Both are exceptions: the staff list can put them first, and the pages mark them (``is_delayed``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date
-from typing import TypeVar
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
-from models import CustomerAccount, Delivery, DeliveryEvent, DeliveryStatus, utcnow
+from models import CustomerAccount, Delivery, DeliveryEvent, DeliveryStatus, Membership, User, utcnow
 from models.portal import PortalDelivery, PortalDeliveryEvent
 from models.schemas import DeliveryEventRead, DeliveryRead, Page
-from portal_app.services import audit
+from portal_app.services import audit, notify
 from portal_app.services.access import Actor, get_scoped, require_contact, require_staff, scoped_select
 from portal_app.services.errors import Conflict, ValidationFailed
 from portal_app.services.permissions import ContactPermission, Permission
 
-# The most recent events shown per delivery: keeps a page's size bounded whatever a timeline grows to.
+# The most recent events shown per delivery in lists: keeps a page's size bounded whatever a timeline grows to.
 MAX_EVENTS_PER_DELIVERY = 50
+# A detail page shows this many of the latest events (a bound, not a page: timelines rarely come near it).
+MAX_EVENTS_DETAIL = 200
+SEARCH_MAX_CHARS = 100
+OPEN = frozenset({DeliveryStatus.SCHEDULED, DeliveryStatus.IN_TRANSIT, DeliveryStatus.EXCEPTION})
 
 FINAL = frozenset({DeliveryStatus.DELIVERED, DeliveryStatus.CANCELLED})
 TRANSITIONS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
@@ -60,7 +68,42 @@ TRANSITIONS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
 _LABELS = {s: s.value.replace("_", " ") for s in DeliveryStatus}
 
 EventT = TypeVar("EventT", bound=BaseModel)
+_UNSET: Any = object()
 DeliveryT = TypeVar("DeliveryT", DeliveryRead, PortalDelivery)
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def is_delayed(status: DeliveryStatus, expected_on: date | None, *, on: date | None = None) -> bool:
+    """A scheduled or moving delivery whose expected date has passed (an exception delivery is flagged already)."""
+    return (
+        expected_on is not None
+        and status in (DeliveryStatus.SCHEDULED, DeliveryStatus.IN_TRANSIT)
+        and expected_on < (on or today())
+    )
+
+
+def allowed_next(status: DeliveryStatus) -> list[DeliveryStatus]:
+    """The statuses an update may give a delivery now, the current one first (an update without a move)."""
+    nxt = TRANSITIONS[status]
+    return sorted(nxt, key=lambda s: (s != status, list(DeliveryStatus).index(s)))
+
+
+def _delayed_clause(on: date) -> Any:
+    return sa.and_(
+        col(Delivery.status).in_((DeliveryStatus.SCHEDULED, DeliveryStatus.IN_TRANSIT)),
+        col(Delivery.expected_on).is_not(None),
+        col(Delivery.expected_on) < on,
+    )
+
+
+def _like_term(text: str) -> str:
+    """A case-insensitive ``LIKE`` pattern matching ``text`` literally (``%``, ``_`` and ``\\`` escaped)."""
+    text = " ".join(text.split())[:SEARCH_MAX_CHARS].lower()
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _text(value: str, *, what: str, max_len: int, required: bool = False, one_line: bool = False) -> str:
@@ -73,7 +116,12 @@ def _text(value: str, *, what: str, max_len: int, required: bool = False, one_li
 
 
 def _events_by_delivery(
-    session: Session, delivery_ids: Iterable[int | None], item: type[EventT], *, include_internal: bool
+    session: Session,
+    delivery_ids: Iterable[int | None],
+    item: type[EventT],
+    *,
+    include_internal: bool,
+    limit: int = MAX_EVENTS_PER_DELIVERY,
 ) -> dict[int, list[EventT]]:
     """The latest events of several deliveries with one query, oldest first within each delivery."""
     ids = [i for i in delivery_ids if i is not None]
@@ -95,7 +143,7 @@ def _events_by_delivery(
     query = (
         select(DeliveryEvent)
         .join(latest, latest.c.id == DeliveryEvent.id)
-        .where(latest.c.rank <= MAX_EVENTS_PER_DELIVERY)
+        .where(latest.c.rank <= limit)
         .order_by(col(DeliveryEvent.delivery_id), col(DeliveryEvent.occurred_at), col(DeliveryEvent.id))
     )
     for event in session.exec(query):
@@ -198,6 +246,16 @@ def _set_shared(session: Session, actor: Actor, delivery_id: int, *, shared: boo
             target_type="delivery",
             target_id=delivery.id,
         )
+        if shared:
+            assert delivery.id is not None
+            notify.record_shared(
+                session,
+                workspace_id=staff.workspace_id,
+                account_id=delivery.account_id,
+                kind="delivery",
+                record_id=delivery.id,
+                title=delivery.reference,
+            )
     session.commit()
     return _staff_read(session, delivery)
 
@@ -223,13 +281,17 @@ def add_delivery_event(
     status: DeliveryStatus,
     note: str = "",
     internal: bool = False,
+    carrier: str | None = None,
+    tracking_ref: str | None = None,
+    expected_on: date | None = _UNSET,
 ) -> DeliveryRead:
     """Record a timeline event on a delivery of the staff member's workspace and move its status.
 
-    ``status`` equal to the current one adds an update without a transition (open deliveries only). An
-    internal event is hidden from the portal (a status change still shows on the delivery itself). Raises
-    ``NotFound``, ``Forbidden`` (role), ``Conflict`` (transition not allowed, final delivery),
-    ``ValidationFailed`` (note).
+    ``status`` equal to the current one adds an update without a transition (open deliveries only). ``carrier``,
+    ``tracking_ref`` and ``expected_on`` (the ETA; ``None`` clears it) change the delivery when given and
+    different; the event keeps what it changed. An internal event is hidden from the portal (a status, carrier
+    or ETA change still shows on the delivery itself). Raises ``NotFound``, ``Forbidden`` (role), ``Conflict``
+    (transition not allowed, final delivery), ``ValidationFailed`` (note, carrier, tracking reference, ETA).
     """
     staff = require_staff(actor, Permission.DELIVERIES_MANAGE)
     try:
@@ -237,6 +299,12 @@ def add_delivery_event(
     except ValueError as exc:
         raise ValidationFailed("That delivery status is not recognised.") from exc
     note = _text(note, what="The note", max_len=1000)
+    if carrier is not None:
+        carrier = _text(carrier, what="The carrier", max_len=100, one_line=True)
+    if tracking_ref is not None:
+        tracking_ref = _text(tracking_ref, what="The tracking reference", max_len=100, one_line=True)
+    if expected_on is not _UNSET and expected_on is not None and not isinstance(expected_on, date):
+        raise ValidationFailed("The expected date is not a date.")
     delivery = get_scoped(session, staff, Delivery, delivery_id, change=True, lock=True)
     assert delivery.id is not None
     previous = delivery.status
@@ -244,6 +312,14 @@ def add_delivery_event(
         raise Conflict(f"This delivery is {_LABELS[previous]}: its timeline is closed.")
     if status not in TRANSITIONS[previous]:
         raise Conflict(f"A delivery that is {_LABELS[previous]} cannot become {_LABELS[status]}.")
+    changed: dict[str, Any] = {}
+    if carrier is not None and carrier != delivery.carrier:
+        changed["carrier"] = delivery.carrier = carrier
+    if tracking_ref is not None and tracking_ref != delivery.tracking_ref:
+        changed["tracking_ref"] = delivery.tracking_ref = tracking_ref
+    if expected_on is not _UNSET and expected_on != delivery.expected_on:
+        delivery.expected_on = expected_on
+        changed["expected_on"] = expected_on.isoformat() if expected_on else None
     now = utcnow()
     session.add(
         DeliveryEvent(
@@ -251,13 +327,16 @@ def add_delivery_event(
             delivery_id=delivery.id,
             status=status,
             note=note,
+            carrier=changed.get("carrier", ""),
+            tracking_ref=changed.get("tracking_ref", ""),
+            expected_on=delivery.expected_on if "expected_on" in changed else None,
             internal=internal,
             occurred_at=now,
             recorded_by_user_id=staff.user_id,
         )
     )
-    # An internal note must not show up as "updated" in the portal; a status change does.
-    if status != previous or not internal:
+    # An internal note must not show up as "updated" in the portal; a change to what the portal shows does.
+    if status != previous or changed or not internal:
         delivery.updated_at = now
     delivery.status = status
     session.add(delivery)
@@ -269,7 +348,7 @@ def add_delivery_event(
         action="delivery.event_added",
         target_type="delivery",
         target_id=delivery.id,
-        data={"from": previous.value, "to": status.value, "internal": internal},
+        data={"from": previous.value, "to": status.value, "internal": internal, "changed": sorted(changed)},
     )
     session.commit()
     return _staff_read(session, delivery)
@@ -281,6 +360,65 @@ def get_delivery(session: Session, actor: Actor, delivery_id: int) -> DeliveryRe
     return _staff_read(session, get_scoped(session, staff, Delivery, delivery_id))
 
 
+@dataclass(frozen=True)
+class DeliveryDetail:
+    delivery: DeliveryRead  # with its latest MAX_EVENTS_DETAIL events, oldest first, internal ones included
+    account_name: str
+    recorded_by: dict[int, str] = field(default_factory=dict)  # user id -> the member's name or email
+    next_statuses: list[DeliveryStatus] = field(default_factory=list)  # empty once the delivery is final
+
+
+def get_delivery_detail(session: Session, actor: Actor, delivery_id: int) -> DeliveryDetail:
+    """Everything the staff delivery page shows: the delivery, every event (up to ``MAX_EVENTS_DETAIL``, internal
+    ones too), the account's name, who recorded each event and the statuses an update may choose now.
+
+    Scoped to the staff member's workspace (``deliveries:read``); ``NotFound`` otherwise. Four queries.
+    """
+    staff = require_staff(actor, Permission.DELIVERIES_READ)
+    delivery = get_scoped(session, staff, Delivery, delivery_id)
+    assert delivery.id is not None
+    events = _events_by_delivery(
+        session, [delivery.id], DeliveryEventRead, include_internal=True, limit=MAX_EVENTS_DETAIL
+    ).get(delivery.id, [])
+    account = session.exec(
+        select(CustomerAccount).where(
+            CustomerAccount.workspace_id == staff.workspace_id, CustomerAccount.id == delivery.account_id
+        )
+    ).one()
+    user_ids = sorted({e.recorded_by_user_id for e in events if e.recorded_by_user_id is not None})
+    names: dict[int, str] = {}
+    if user_ids:
+        # Members of this workspace only: a user who left shows as "A former member".
+        rows = session.exec(
+            select(User)
+            .join(Membership, col(Membership.user_id) == col(User.id))
+            .where(Membership.workspace_id == staff.workspace_id, col(User.id).in_(user_ids))
+        ).all()
+        names = {u.id: (u.name or u.email) for u in rows if u.id is not None}
+    read = DeliveryRead.model_validate(delivery).model_copy(update={"events": events})
+    return DeliveryDetail(
+        delivery=read,
+        account_name=account.name,
+        recorded_by=names,
+        next_statuses=allowed_next(delivery.status),
+    )
+
+
+def account_names(session: Session, actor: Actor, account_ids: Iterable[int]) -> dict[int, str]:
+    """Names of the actor's workspace's accounts among ``account_ids`` (at most 100), in one query: a delivery
+    list shows the account beside each row. ``deliveries:read``."""
+    staff = require_staff(actor, Permission.DELIVERIES_READ)
+    ids = sorted({i for i in account_ids if isinstance(i, int) and not isinstance(i, bool)})[:100]
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(CustomerAccount).where(
+            CustomerAccount.workspace_id == staff.workspace_id, col(CustomerAccount.id).in_(ids)
+        )
+    ).all()
+    return {a.id: a.name for a in rows if a.id is not None}
+
+
 def list_deliveries(
     session: Session,
     actor: Actor,
@@ -288,22 +426,48 @@ def list_deliveries(
     status: DeliveryStatus | None = None,
     account_id: int | None = None,
     shared: bool | None = None,
+    search: str = "",
+    exceptions_only: bool = False,
+    exceptions_first: bool = False,
     offset: int = 0,
     limit: int = 25,
 ) -> Page[DeliveryRead]:
     """One page of the workspace's deliveries, most recently updated first, each with its latest events.
 
-    Three queries per page (count, deliveries, events by one IN query). ``deliveries:read``.
+    ``search`` matches the reference or the tracking reference, case-insensitively and literally.
+    ``exceptions_only`` keeps deliveries with a problem (``exception``) or delayed (open, ETA passed);
+    ``exceptions_first`` puts problems first, then delayed ones (longest overdue first), then the rest. An
+    ``account_id`` of another workspace matches nothing. Three queries per page (count, deliveries, events by
+    one IN query). ``deliveries:read``.
     """
     staff = require_staff(actor, Permission.DELIVERIES_READ)
     query = scoped_select(staff, Delivery)
     if account_id is not None:
         query = query.where(Delivery.account_id == account_id)
     if status is not None:
-        query = query.where(Delivery.status == status)
+        query = query.where(Delivery.status == DeliveryStatus(status))
     if shared is not None:
         query = query.where(Delivery.shared == shared)
-    query = query.order_by(col(Delivery.updated_at).desc(), col(Delivery.id).desc())
+    if isinstance(search, str) and search.strip():
+        term = _like_term(search)
+        query = query.where(
+            sa.or_(
+                sa.func.lower(Delivery.reference).like(term, escape="\\"),
+                sa.func.lower(Delivery.tracking_ref).like(term, escape="\\"),
+            )
+        )
+    delayed = _delayed_clause(today())
+    problem = col(Delivery.status) == DeliveryStatus.EXCEPTION
+    if exceptions_only:
+        query = query.where(sa.or_(problem, delayed))
+    order: list[Any] = [col(Delivery.updated_at).desc(), col(Delivery.id).desc()]
+    if exceptions_first:
+        order = [
+            sa.case((problem, 0), (delayed, 1), else_=2),
+            sa.case((delayed, col(Delivery.expected_on)), else_=None),
+            *order,
+        ]
+    query = query.order_by(*order)
     page = Page.fetch(session, query, DeliveryRead, offset=offset, limit=limit)
     return _with_events(session, page, DeliveryEventRead, include_internal=True)
 

@@ -24,7 +24,7 @@ from models import (
 )
 from models.portal import PortalEstimate, PortalLine, PortalLineChange, PortalVersionChanges
 from models.schemas import MAX_PAGE_SIZE, EstimateLineRead, EstimateRead, Page
-from portal_app.services import audit, tasks
+from portal_app.services import audit, notify, tasks
 from portal_app.services.access import (
     Actor,
     ContactActor,
@@ -225,6 +225,22 @@ def update_draft_estimate(
     return _staff_read(session, est)
 
 
+def _notify_shared(session: Session, est: Estimate) -> None:
+    """Mail the account's operations contacts about the shared version (in this transaction)."""
+    assert est.id is not None
+    title = f"{est.number} {est.title}" + (
+        f" (version {est.current_version})" if est.current_version > 1 else ""
+    )
+    notify.record_shared(
+        session,
+        workspace_id=est.workspace_id,
+        account_id=est.account_id,
+        kind="estimate",
+        record_id=est.id,
+        title=title,
+    )
+
+
 def share_estimate(session: Session, actor: Actor, estimate_id: int) -> EstimateRead:
     """Draft → shared: from now on the account's contacts with operations permission see it."""
     staff = require_staff(actor, Permission.ESTIMATES_MANAGE)
@@ -249,6 +265,7 @@ def share_estimate(session: Session, actor: Actor, estimate_id: int) -> Estimate
         target_id=est.id,
         data={"version": est.current_version},
     )
+    _notify_shared(session, est)
     session.commit()
     return _staff_read(session, est)
 
@@ -291,6 +308,7 @@ def reissue_estimate(
         target_id=est.id,
         data={"version": est.current_version},
     )
+    _notify_shared(session, est)
     session.commit()
     return _staff_read(session, est)
 

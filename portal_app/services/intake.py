@@ -21,6 +21,7 @@ from models import (
     Contact,
     CustomerAccount,
     DocumentRequest,
+    DocumentRequestItem,
     DocumentRequestStatus,
     FollowUpTask,
     IntakeFile,
@@ -34,7 +35,7 @@ from models import (
 )
 from models.portal import PortalUpload
 from models.schemas import MAX_PAGE_SIZE, IntakeFileRead, Page, ReadModel
-from portal_app.services import audit, invoices, storage, tasks
+from portal_app.services import audit, document_requests, invoices, notify, storage, tasks
 from portal_app.services.access import (
     Actor,
     ContactActor,
@@ -240,13 +241,17 @@ def submit_document(
     data: bytes,
     note: str = "",
     idempotency_key: str,
+    item_id: int | None = None,
 ) -> PortalUpload:
-    """Upload a file for an open (or already submitted) document request of the contact's account.
+    """Upload a file for one checklist item of an open (or already submitted) document request of the contact's
+    account.
 
-    Scoped: a contact with ``documents`` on the request's account (``NotFound`` otherwise). The file is
-    size-limited, type-sniffed, hashed and stored privately; the request moves to "submitted" and a follow-up
-    task goes to the reviewers. Raises ``ValidationFailed`` (size, type, quota, note) and ``Conflict``
-    (request closed). A retry with the same idempotency key returns the first upload.
+    Scoped: a contact with ``documents`` on the request's account (``NotFound`` otherwise, and for an
+    ``item_id`` that is not one of this request's items). Without ``item_id`` the file is for the request's
+    only item (``ValidationFailed`` when it has several). The file is size-limited, type-sniffed, hashed and
+    stored privately; the request moves to "submitted" and a follow-up task goes to the reviewers. Raises
+    ``ValidationFailed`` (size, type, quota, note) and ``Conflict`` (request closed, item already accepted). A
+    retry with the same idempotency key returns the first upload.
     """
     contact = require_contact(actor, ContactPermission.DOCUMENTS)
     display_name = storage.sanitize_filename(filename)
@@ -257,23 +262,36 @@ def submit_document(
     def build(store: Callable[[], str], digest: str, size: int) -> int:
         request = get_scoped(session, contact, DocumentRequest, document_request_id, change=True, lock=True)
         if request.status not in OPEN_REQUEST:
-            raise Conflict("This document request is closed and no longer accepts files.")
+            raise Conflict(document_requests.closed_message(request.status))
+        item = document_requests.resolve_item(session, request, item_id)
+        if item is not None and document_requests.item_accepted(session, item):
+            raise Conflict(f"“{item.label}” was already accepted: no other file is needed for it.")
         request.status = DocumentRequestStatus.SUBMITTED
         request.updated_at = utcnow()
         session.add(request)
+        what = item.label if item is not None and item.label != request.title else ""
         return _record_intake(
             session,
             contact,
             IntakeKind.DOCUMENT,
-            {"document_request_id": request.id, "note": clean_note},
+            {
+                "document_request_id": request.id,
+                "document_request_item_id": item.id if item is not None else None,
+                "note": clean_note,
+            },
             store=store,
             digest=digest,
             size=size,
             sniffed=sniffed,
             display_name=display_name,
-            title=f"Review document for “{request.title}”",
+            title=f"Review “{what}” for “{request.title}”"
+            if what
+            else f"Review document for “{request.title}”",
             detail=f"{display_name} ({sniffed}, {size:,} bytes)",
-            audit_data={"document_request_id": request.id},
+            audit_data={
+                "document_request_id": request.id,
+                "document_request_item_id": item.id if item is not None else None,
+            },
         )
 
     return _store_and_run(
@@ -411,8 +429,9 @@ def review_intake(
     Scoped: staff with ``intake:review`` (finance/admin reviewer, manager, owner; others get ``Forbidden``)
     in the file's workspace (``NotFound`` otherwise). Accepting payment proof records a payment in the same
     transaction (``amount_minor`` defaults to the claimed amount, ``received_on`` to the claimed date or
-    today; it must not exceed the balance); accepting a document fulfils its request; rejecting needs a reason
-    and reopens the request when no other file awaits review. The file's follow-up task is closed. Raises
+    today; it must not exceed the balance); accepting a document fulfils its request once every checklist item has
+    an accepted file; rejecting needs a reason (the sender is notified) and reopens the request when no other
+    file awaits review. The file's follow-up task is closed. Raises
     ``Conflict`` when the file was already decided or the invoice cannot take the payment, and
     ``ValidationFailed`` for bad input.
     """
@@ -457,32 +476,25 @@ def review_intake(
                     intake_file_id=intake.id,
                 )
                 payment_id = payment.id
-    elif intake.document_request_id is not None:
-        request = get_scoped(session, staff, DocumentRequest, intake.document_request_id, lock=True)
-        if accept:
-            if request.status in OPEN_REQUEST:
-                request.status = DocumentRequestStatus.FULFILLED
-                request.updated_at = utcnow()
-                session.add(request)
-        elif request.status is DocumentRequestStatus.SUBMITTED:
-            others = session.scalar(
-                sa.select(sa.func.count()).where(
-                    col(IntakeFile.workspace_id) == staff.workspace_id,
-                    col(IntakeFile.document_request_id) == request.id,
-                    col(IntakeFile.status) == IntakeStatus.AWAITING_REVIEW,
-                    col(IntakeFile.id) != intake.id,
-                )
-            )
-            if not others:
-                request.status = DocumentRequestStatus.OPEN
-                request.updated_at = utcnow()
-                session.add(request)
 
     intake.status = IntakeStatus.ACCEPTED if accept else IntakeStatus.REJECTED
     intake.reviewer_user_id = staff.user_id
     intake.reviewed_at = utcnow()
     intake.review_reason = reason
     session.add(intake)
+    if intake.kind is IntakeKind.DOCUMENT and intake.document_request_id is not None:
+        # Fulfilled only once every checklist item has an accepted file; otherwise submitted while a file still
+        # awaits review, else open (a rejected item waits for a new file). Closed requests stay as they are.
+        request = get_scoped(session, staff, DocumentRequest, intake.document_request_id, lock=True)
+        if request.status in OPEN_REQUEST:
+            session.flush()
+            after = document_requests.status_after_review(session, request)
+            if after is not request.status:
+                request.status = after
+                request.updated_at = utcnow()
+                session.add(request)
+    if not accept:
+        notify.upload_rejected(session, workspace_id=staff.workspace_id, intake_id=intake.id, reason=reason)
     _close_tasks(session, staff, intake, staff.user_id)
     audit.append_event(
         session,
@@ -591,6 +603,7 @@ class ReviewItem(ReadModel):
     balance_due_minor: int | None  # the invoice's balance now (None for a document)
     document_request_id: int | None
     request_title: str  # "" for payment proof
+    item_label: str = ""  # the checklist item the document is for ("" for payment proof and older requests)
     claimed_amount_minor: int | None
     claimed_paid_on: date | None
     claimed_reference: str
@@ -663,6 +676,7 @@ def review_queue(
             col(Invoice.total_minor),
             col(Invoice.amount_paid_minor),
             col(DocumentRequest.title),
+            col(DocumentRequestItem.label),
         )
         .join(
             CustomerAccount,
@@ -692,6 +706,13 @@ def review_queue(
                 col(DocumentRequest.workspace_id) == col(IntakeFile.workspace_id),
             ),
         )
+        .outerjoin(
+            DocumentRequestItem,
+            sa.and_(
+                col(DocumentRequestItem.id) == col(IntakeFile.document_request_item_id),
+                col(DocumentRequestItem.workspace_id) == col(IntakeFile.workspace_id),
+            ),
+        )
         .where(*where)
         .order_by(col(IntakeFile.created_at).asc(), col(IntakeFile.id).asc())
         .offset(offset)
@@ -699,7 +720,9 @@ def review_queue(
     )
     items: list[ReviewItem] = []
     for row in session.exec(query).all():
-        file, account_name, contact_name, contact_email, number, currency, total_minor, paid, title = row
+        file, account_name, contact_name, contact_email, number, currency, total_minor, paid, title, label = (
+            row
+        )
         assert file.id is not None
         items.append(
             ReviewItem(
@@ -715,6 +738,7 @@ def review_queue(
                 balance_due_minor=None if total_minor is None else total_minor - (paid or 0),
                 document_request_id=file.document_request_id,
                 request_title=title or "",
+                item_label=label or "",
                 claimed_amount_minor=file.claimed_amount_minor,
                 claimed_paid_on=_claimed_date(file),
                 claimed_reference=file.claimed_reference,

@@ -28,7 +28,8 @@ from models import (
 )
 from models.portal import PortalInvoice, PortalLine, PortalPayment
 from models.schemas import InvoiceRead, LineRead, Page, PaymentRead
-from portal_app.services import audit
+from portal_app import formatting
+from portal_app.services import audit, notify
 from portal_app.services.access import (
     Actor,
     StaffActor,
@@ -327,6 +328,16 @@ def issue_invoice(
             "due_date": due_on.isoformat(),
             "total_minor": invoice.total_minor,
         },
+    )
+    assert invoice.id is not None
+    notify.record_shared(
+        session,
+        workspace_id=invoice.workspace_id,
+        account_id=invoice.account_id,
+        kind="invoice",
+        record_id=invoice.id,
+        title=f"{invoice.number}, {formatting.money(invoice.total_minor, invoice.currency)} "
+        f"due {formatting.day(due_on)}",
     )
     session.commit()
     return _staff_read(session, invoice)

@@ -20,7 +20,7 @@ import re
 import smtplib
 import ssl
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -107,6 +107,7 @@ def _mark_sent(session: Session, mail: OutboxMail, *, redact: bool) -> None:
     mail.status, mail.sent_at, mail.last_error = MailStatus.SENT, utcnow(), ""
     if redact:
         mail.body_text = redact_links(mail.body_text)
+        mail.body_html = redact_links(mail.body_html)
         mail.links_expire_at = None
     session.add(mail)
     session.commit()
@@ -116,6 +117,7 @@ def _give_up_expired(session: Session, mail: OutboxMail) -> None:
     """A claimed mail whose link expired while it waited: sending it would only deliver a dead link."""
     mail.status, mail.sent_at, mail.last_error = MailStatus.FAILED, None, LINK_EXPIRED_ERROR
     mail.body_text = redact_links(mail.body_text, EXPIRED)
+    mail.body_html = redact_links(mail.body_html, EXPIRED)
     mail.links_expire_at = None
     session.add(mail)
     session.commit()
@@ -128,6 +130,7 @@ def _record_failure(session: Session, mail: OutboxMail, exc: BaseException, *, f
     mail.sent_at = None
     if mail.status is MailStatus.FAILED:  # delivery is over: the stored copy keeps no working link
         mail.body_text = redact_links(mail.body_text)
+        mail.body_html = redact_links(mail.body_html)
         mail.links_expire_at = None
     session.add(mail)
     session.commit()
@@ -164,7 +167,11 @@ def sweep_expired_links(session: Session, *, now: datetime | None = None, batch:
             and mail.sent_at >= now - CLAIM_LEASE
         ):
             continue
-        values: dict[str, Any] = {"body_text": redact_links(mail.body_text, EXPIRED), "links_expire_at": None}
+        values: dict[str, Any] = {
+            "body_text": redact_links(mail.body_text, EXPIRED),
+            "body_html": redact_links(mail.body_html, EXPIRED),
+            "links_expire_at": None,
+        }
         if mail.status in (MailStatus.QUEUED, MailStatus.SENDING):
             values.update(status=MailStatus.FAILED, sent_at=None, last_error=LINK_EXPIRED_ERROR)
         result = session.execute(  # type: ignore[deprecated]
@@ -186,10 +193,24 @@ def _one_line(value: str) -> str:
     return " ".join(value.split())
 
 
+def sender(mail: OutboxMail, settings: Settings) -> str | Address:
+    """The From header: the configured sender, or for a workspace's mail ``"<workspace> via <product>" <address>``.
+
+    The address is always the configured one (the workspace only lends its name, which is one line, quoted)."""
+    if not mail.from_name.strip():
+        return settings.mail_from
+    product, address = parseaddr(settings.mail_from)
+    if not address:
+        return settings.mail_from
+    name = f"{_one_line(mail.from_name)[:120]} via {_one_line(product) or 'Customer Portal'}"
+    return Address(display_name=name, addr_spec=address)
+
+
 def build_message(mail: OutboxMail, settings: Settings) -> EmailMessage:
-    """The RFC 5322 message for an outbox row. Raises ``ValueError`` for an address or header that is not valid."""
+    """The RFC 5322 message for an outbox row: plain text, or multipart/alternative (text, then HTML) when the row
+    has an HTML body. Raises ``ValueError`` for an address or header that is not valid."""
     msg = EmailMessage()
-    msg["From"] = settings.mail_from
+    msg["From"] = sender(mail, settings)
     msg["To"] = Address(addr_spec=_one_line(mail.to_email))
     msg["Subject"] = _one_line(mail.subject)
     msg["Date"] = formatdate(localtime=False, usegmt=True)
@@ -197,6 +218,8 @@ def build_message(mail: OutboxMail, settings: Settings) -> EmailMessage:
     msg["Message-ID"] = make_msgid(idstring=f"outbox-{mail.id}", domain=domain)
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(mail.body_text)
+    if mail.body_html:
+        msg.add_alternative(mail.body_html, subtype="html")
     return msg
 
 
@@ -305,11 +328,39 @@ def deliver_outbox(session: Session, *, batch: int = 50) -> int:
     return _deliver(session, batch=batch).sent
 
 
+# The daily digest (notify.daily_digests) is queued by the first round of the mail loop after this hour (UTC) each
+# day, in every worker: the digest itself queues each (member, day) mail once, under the workspace's row lock.
+DIGEST_HOUR_UTC = 6
+_digest_day: date | None = None  # the last day this process queued (or checked) the digests
+
+
+def run_daily_digest(session: Session, *, now: datetime | None = None) -> int | None:
+    """Queue today's digests once per process and day, from ``DIGEST_HOUR_UTC`` on; ``None`` when not due yet.
+
+    Errors are logged (kind only) and retried on a later round; they never stop the outbox from draining."""
+    global _digest_day
+    now = now or utcnow()
+    today = now.date()
+    if _digest_day == today or now.hour < DIGEST_HOUR_UTC:
+        return None
+    from portal_app.services import notify
+
+    try:
+        count = notify.daily_digests(session, today=today)
+    except Exception as exc:  # noqa: BLE001  the mail loop must keep sending
+        session.rollback()
+        log.error("daily digest failed: %s", type(exc).__name__)
+        return None
+    _digest_day = today
+    return count
+
+
 def _run_once() -> DeliveryReport:
     from portal_app.db import session_scope
 
     with session_scope() as session:
         sweep_expired_links(session)
+        run_daily_digest(session)
         return _deliver(session)
 
 

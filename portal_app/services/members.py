@@ -482,3 +482,36 @@ def remove_member(session: Session, actor: Actor, membership_id: int) -> None:
     _revoke_issued_by(session, staff, member, new_role=None)
     session.delete(member)
     session.commit()
+
+
+def _own_membership(session: Session, staff: StaffActor) -> Membership:
+    member = session.exec(
+        select(Membership).where(
+            Membership.id == staff.membership_id,
+            Membership.workspace_id == staff.workspace_id,
+            Membership.user_id == staff.user_id,
+        )
+    ).first()
+    if member is None:
+        raise NotFound()
+    return member
+
+
+def daily_digest_enabled(session: Session, actor: Actor) -> bool:
+    """Whether the signed-in member gets the daily digest of their open and overdue tasks (any member)."""
+    staff = require_staff(actor, Permission.MEMBERS_READ)
+    return _own_membership(session, staff).daily_digest
+
+
+def set_daily_digest(session: Session, actor: Actor, *, enabled: bool) -> bool:
+    """Turn the signed-in member's own daily digest on or off. Only ever their own membership in the workspace they
+    act in: there is no id to choose another. Returns the new setting."""
+    staff = require_staff(actor, Permission.MEMBERS_READ)
+    if not isinstance(enabled, bool):
+        raise ValidationFailed("Choose on or off.")
+    member = _own_membership(session, staff)
+    if member.daily_digest != enabled:
+        member.daily_digest = enabled
+        session.add(member)
+    session.commit()
+    return enabled

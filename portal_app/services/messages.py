@@ -8,24 +8,37 @@ A contact's message is a customer action: message + follow-up task + audit event
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, col, select
 
 from models import (
     ApprovalRequest,
+    Contact,
     CustomerAccount,
     Delivery,
     DocumentRequest,
     Estimate,
+    FollowUpTask,
+    IntakeFile,
+    IntakeKind,
+    IntakeStatus,
     Invoice,
     Message,
     MessageThread,
+    TaskStatus,
+    ThreadSeen,
+    User,
     utcnow,
 )
-from models.portal import PortalMessage, PortalThread
-from models.schemas import MessageRead, Page, ThreadRead
-from portal_app.services import audit
+from models.portal import PortalMessage, PortalModel, PortalThread
+from models.schemas import MAX_PAGE_SIZE, MessageRead, Page, ReadModel, ThreadRead
+from portal_app.services import audit, notify
 from portal_app.services.access import (
     Actor,
     ContactActor,
@@ -37,8 +50,8 @@ from portal_app.services.access import (
 )
 from portal_app.services.errors import Conflict, NotFound, ValidationFailed
 from portal_app.services.idempotency import run_customer_action
-from portal_app.services.permissions import ContactPermission, Permission
-from portal_app.services.tasks import open_follow_up
+from portal_app.services.permissions import ContactPermission, Permission, role_has
+from portal_app.services.tasks import OPEN_STATUSES, open_follow_up
 
 BODY_MAX = 8000
 SUBJECT_MAX = 200
@@ -128,7 +141,8 @@ def start_thread(
 ) -> ThreadRead:
     """Open a thread with an account of the staff member's workspace, with a first (customer-visible) message.
 
-    Needs ``messages:send``; the account and the optional source record are looked up in the actor's scope.
+    Needs ``messages:send``; the account and the optional source record are looked up in the actor's scope. The
+    account's contacts are mailed (``notify.staff_replied``); the thread counts as read by its starter.
     Raises ``NotFound`` (account or source not in the workspace), ``Forbidden`` (role), ``Conflict`` (archived
     account), ``ValidationFailed`` (subject, body, source of another account).
     """
@@ -178,6 +192,9 @@ def start_thread(
             "source_id": source_id,
         },
     )
+    assert message.id is not None
+    _mark_seen(session, staff, thread.id, now)
+    notify.staff_replied(session, workspace_id=staff.workspace_id, thread_id=thread.id, message_id=message.id)
     session.commit()
     return ThreadRead.model_validate(thread)
 
@@ -187,8 +204,10 @@ def post_staff_message(
 ) -> MessageRead:
     """Reply in a thread of the staff member's workspace (``messages:send``), or add an internal note.
 
-    Internal notes never reach the portal and leave ``last_message_at`` alone. Raises ``NotFound``,
-    ``Forbidden`` (role) or ``ValidationFailed`` (body).
+    Internal notes never reach the portal, leave ``last_message_at`` alone and send no mail. A reply (customer
+    visible) closes the open follow-up tasks the thread's customer messages raised, in the same transaction and
+    audited (answering the message is what the task asked for), and mails the account's contacts. Raises
+    ``NotFound``, ``Forbidden`` (role) or ``ValidationFailed`` (body).
     """
     staff = require_staff(actor, Permission.MESSAGES_SEND)
     body = _body(body)
@@ -218,6 +237,13 @@ def post_staff_message(
         target_id=thread.id,
         data={"message_id": message.id, "body_length": len(body), "internal": internal},
     )
+    assert message.id is not None
+    if not internal:
+        _close_answered_tasks(session, staff, thread.id, message.id)
+        notify.staff_replied(
+            session, workspace_id=staff.workspace_id, thread_id=thread.id, message_id=message.id
+        )
+    _mark_seen(session, staff, thread.id, now)
     session.commit()
     return MessageRead.model_validate(message)
 
@@ -333,6 +359,7 @@ def _contact_message(session: Session, contact: ContactActor, thread: MessageThr
     thread.last_message_at = now
     session.add(thread)
     session.flush()
+    _mark_seen(session, contact, thread.id, now)
     task = open_follow_up(
         session,
         contact,
@@ -430,3 +457,645 @@ def portal_post_message(
         perform=perform,
         present=lambda result_id: _portal_message(session, contact, thread_id, result_id),
     )
+
+
+# ----------------------------------------------------------------------------------------------------
+# Reading state, answered tasks, record labels
+
+
+def _mark_seen(session: Session, reader: StaffActor | ContactActor, thread_id: int, at: datetime) -> None:
+    """Record that ``reader`` has read ``thread_id`` up to ``at`` (the caller commits). One row per reader."""
+    where = [ThreadSeen.workspace_id == reader.workspace_id, ThreadSeen.thread_id == thread_id]
+    if isinstance(reader, StaffActor):
+        where.append(ThreadSeen.user_id == reader.user_id)
+        new = ThreadSeen(workspace_id=reader.workspace_id, thread_id=thread_id, user_id=reader.user_id)
+    else:
+        where.append(ThreadSeen.contact_id == reader.contact_id)
+        new = ThreadSeen(workspace_id=reader.workspace_id, thread_id=thread_id, contact_id=reader.contact_id)
+    row = session.exec(select(ThreadSeen).where(*where)).first()
+    if row is not None:
+        if _aware(row.seen_at) < _aware(at):
+            row.seen_at = at
+            session.add(row)
+        return
+    new.seen_at = at
+    try:
+        with session.begin_nested():  # a second tab of the same reader may insert first: theirs is as good
+            session.add(new)
+    except IntegrityError:
+        pass
+
+
+def mark_thread_seen(session: Session, actor: Actor, thread_id: int) -> None:
+    """The staff member or contact has now read the thread (scoped like a read of it; ``NotFound`` otherwise)."""
+    if isinstance(actor, ContactActor):
+        reader: StaffActor | ContactActor = require_contact(actor, ContactPermission.MESSAGES)
+    else:
+        reader = require_staff(actor, Permission.MESSAGES_READ)
+    thread = get_scoped(session, reader, MessageThread, thread_id)
+    assert thread.id is not None
+    _mark_seen(session, reader, thread.id, utcnow())
+    session.commit()
+
+
+def _close_answered_tasks(session: Session, staff: StaffActor, thread_id: int, message_id: int) -> list[int]:
+    """Close the open follow-ups raised by this thread's customer messages: the reply answers them.
+
+    Only for a member who may work tasks; each closure is audited like a task marked done, naming the reply.
+    """
+    if not role_has(staff.role, Permission.TASKS_MANAGE):
+        return []
+    open_tasks = session.exec(
+        scoped_select(staff, FollowUpTask, change=True).where(
+            FollowUpTask.source_type == "message_thread",
+            FollowUpTask.source_id == thread_id,
+            col(FollowUpTask.status).in_(OPEN_STATUSES),
+        )
+    ).all()
+    now = utcnow()
+    closed = []
+    for task in open_tasks:
+        previous = task.status
+        task.status = TaskStatus.DONE
+        task.completed_at = now
+        task.completed_by_user_id = staff.user_id
+        session.add(task)
+        audit.append_event(
+            session,
+            workspace_id=staff.workspace_id,
+            actor=staff,
+            action="task.done",
+            target_type="task",
+            target_id=task.id,
+            data={"from": previous.value, "answered_by_message_id": message_id},
+        )
+        assert task.id is not None
+        closed.append(task.id)
+    return closed
+
+
+SOURCE_WORDS = {
+    "estimate": "Estimate",
+    "invoice": "Invoice",
+    "approval": "Approval",
+    "document_request": "Document request",
+    "delivery": "Delivery",
+}
+
+
+def _label(source_type: str, record: Any) -> str:
+    if source_type == "estimate":
+        return f"{record.number} {record.title}"
+    if source_type == "invoice":
+        return str(record.number)
+    if source_type == "delivery":
+        return str(record.reference)
+    return str(record.title)
+
+
+def source_labels(
+    session: Session, actor: StaffActor | ContactActor, pairs: Iterable[tuple[str, int | None]]
+) -> dict[tuple[str, int], str]:
+    """Labels of the records threads are about ("EST-0007 Fit-out", "INV-0042"), in the actor's scope.
+
+    One query per kind present (at most five). A record the actor may not read (a contact without the area's
+    permission, a draft) gets no label.
+    """
+    wanted: dict[str, set[int]] = {}
+    for kind, record_id in pairs:
+        if kind in SOURCE_MODELS and record_id is not None:
+            wanted.setdefault(kind, set()).add(record_id)
+    labels: dict[tuple[str, int], str] = {}
+    for kind, ids in wanted.items():
+        model = SOURCE_MODELS[kind]
+        try:
+            query = scoped_select(actor, model)
+        except NotFound:
+            continue
+        for record in session.exec(query.where(col(model.id).in_(ids))):  # type: ignore[attr-defined]
+            labels[(kind, record.id)] = _label(kind, record)  # type: ignore[attr-defined]
+    return labels
+
+
+def _last_visible_id() -> Any:
+    """The id of a thread's newest customer-visible message (correlated to ``MessageThread``)."""
+    return (
+        sa.select(col(Message.id))
+        .where(col(Message.thread_id) == col(MessageThread.id), col(Message.internal).is_(False))
+        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+        .limit(1)
+        .correlate(MessageThread)
+        .scalar_subquery()
+    )
+
+
+def _bounded(offset: int, limit: int) -> tuple[int, int]:
+    return max(0, int(offset)), max(1, min(int(limit), MAX_PAGE_SIZE))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Staff inbox and thread
+
+
+class InboxRow(ReadModel):
+    """One thread as the staff inbox shows it."""
+
+    id: int
+    account_id: int
+    account_name: str
+    subject: str
+    source_type: str
+    source_id: int | None
+    source_label: str  # "" when the thread is about the account in general
+    last_message_at: datetime
+    preview: str  # the newest customer-visible message, flattened and shortened
+    last_from_customer: bool  # the newest customer-visible message is a contact's: it waits for an answer
+    last_author: str
+    unread: bool  # for this member: activity since they last read it
+
+
+def list_inbox(
+    session: Session,
+    actor: Actor,
+    *,
+    account_id: int | None = None,
+    mine: bool = False,
+    unanswered: bool = False,
+    offset: int = 0,
+    limit: int = 25,
+) -> Page[InboxRow]:
+    """One page of the workspace's threads for the staff inbox (``messages:read``): unanswered first, then the
+    most recent activity.
+
+    ``mine`` keeps threads of accounts the member looks after (``owner_user_id``); ``unanswered`` keeps threads
+    whose newest customer-visible message is a contact's; ``account_id`` only narrows within the workspace.
+    A fixed number of queries whatever the data size: the count, the page, the authors' names and at most one
+    per kind of record the page's threads are about.
+    """
+    staff = require_staff(actor, Permission.MESSAGES_READ)
+    offset, limit = _bounded(offset, limit)
+    last = aliased(Message)
+    seen = aliased(ThreadSeen)
+    waiting = col(last.author_contact_id).is_not(None)
+    where: list[Any] = [col(MessageThread.workspace_id) == staff.workspace_id]
+    if account_id is not None:
+        where.append(col(MessageThread.account_id) == account_id)
+    if mine:
+        where.append(col(CustomerAccount.owner_user_id) == staff.user_id)
+    if unanswered:
+        where.append(waiting)
+    base: Any = (
+        sa.select(MessageThread, col(CustomerAccount.name), last, col(seen.seen_at))
+        .join(
+            CustomerAccount,
+            sa.and_(
+                col(CustomerAccount.id) == col(MessageThread.account_id),
+                col(CustomerAccount.workspace_id) == col(MessageThread.workspace_id),
+            ),
+        )
+        .outerjoin(last, col(last.id) == _last_visible_id())
+        .outerjoin(
+            seen,
+            sa.and_(
+                col(seen.thread_id) == col(MessageThread.id),
+                col(seen.workspace_id) == col(MessageThread.workspace_id),
+                col(seen.user_id) == staff.user_id,
+            ),
+        )
+        .where(*where)
+    )
+    total = int(session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0)
+    rows = session.exec(
+        base.order_by(
+            sa.case((waiting, 0), else_=1),
+            col(MessageThread.last_message_at).desc(),
+            col(MessageThread.id).desc(),
+        )
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    messages = [m for _, _, m, _ in rows if m is not None]
+    authors = _author_names(session, staff, messages)
+    labels = source_labels(session, staff, [(t.source_type, t.source_id) for t, _, _, _ in rows])
+    items = []
+    for thread, account_name, message, seen_at in rows:
+        items.append(
+            InboxRow(
+                id=thread.id,
+                account_id=thread.account_id,
+                account_name=account_name,
+                subject=thread.subject,
+                source_type=thread.source_type,
+                source_id=thread.source_id,
+                source_label=labels.get((thread.source_type, thread.source_id), ""),
+                last_message_at=thread.last_message_at,
+                preview=_preview(message.body) if message is not None else "",
+                last_from_customer=message is not None and message.author_contact_id is not None,
+                last_author=authors.get(_author_key(message), "") if message is not None else "",
+                unread=seen_at is None or _aware(seen_at) < _aware(thread.last_message_at),
+            )
+        )
+    return Page[InboxRow](items=items, total=total, offset=offset, limit=limit)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _author_key(message: Message) -> tuple[str, int]:
+    if message.author_contact_id is not None:
+        return ("contact", message.author_contact_id)
+    return ("user", message.author_user_id or 0)
+
+
+def _author_names(
+    session: Session, reader: StaffActor | ContactActor, messages: Sequence[Message]
+) -> dict[tuple[str, int], str]:
+    """Who wrote each message, in two queries at most: members by name (or e-mail), contacts by name."""
+    user_ids = {m.author_user_id for m in messages if m.author_user_id}
+    contact_ids = {m.author_contact_id for m in messages if m.author_contact_id}
+    names: dict[tuple[str, int], str] = {}
+    if user_ids:
+        rows = session.exec(select(User.id, User.name, User.email).where(col(User.id).in_(user_ids))).all()
+        for uid, name, email in rows:
+            # Contacts see a member's name, never their e-mail address.
+            names[("user", int(uid or 0))] = name or (email if isinstance(reader, StaffActor) else "The team")
+    if contact_ids:
+        rows2 = session.exec(
+            select(Contact.id, Contact.name).where(
+                col(Contact.id).in_(contact_ids), Contact.workspace_id == reader.workspace_id
+            )
+        ).all()
+        for cid, name in rows2:
+            names[("contact", int(cid or 0))] = name
+    return names
+
+
+class AttachmentRead(ReadModel):
+    """A file a contact attached to a message: its name and review state (staff download it by id)."""
+
+    id: int
+    message_id: int
+    original_name: str
+    size_bytes: int
+    status: IntakeStatus
+
+
+class ThreadMessageView(ReadModel):
+    id: int
+    body: str
+    internal: bool
+    from_customer: bool
+    author: str
+    created_at: datetime
+    attachments: list[AttachmentRead] = []
+
+
+class ThreadView(ReadModel):
+    """One thread for staff: what it is about, and its newest messages oldest first (internal notes marked)."""
+
+    thread: ThreadRead
+    account_name: str
+    source_label: str
+    messages: list[ThreadMessageView]
+    earlier: int  # older messages not included
+
+
+MESSAGES_SHOWN = 100
+
+
+def _attachments(
+    session: Session, reader: StaffActor | ContactActor, message_ids: Sequence[int]
+) -> dict[int, list[AttachmentRead]]:
+    if not message_ids:
+        return {}
+    where: list[Any] = [
+        col(IntakeFile.workspace_id) == reader.workspace_id,
+        col(IntakeFile.kind) == IntakeKind.ATTACHMENT,
+        col(IntakeFile.message_id).in_(list(message_ids)),
+    ]
+    if isinstance(reader, ContactActor):
+        where.append(col(IntakeFile.account_id) == reader.account_id)
+    found: dict[int, list[AttachmentRead]] = {}
+    for row in session.exec(select(IntakeFile).where(*where).order_by(col(IntakeFile.id))):
+        assert row.message_id is not None
+        found.setdefault(row.message_id, []).append(AttachmentRead.model_validate(row))
+    return found
+
+
+def _newest(session: Session, query: Any, limit: int) -> tuple[list[Message], int]:
+    """The newest ``limit`` messages of ``query``, oldest first, and how many older ones were left out."""
+    total = int(session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0)
+    rows = list(
+        session.exec(
+            query.order_by(col(Message.created_at).desc(), col(Message.id).desc()).limit(limit)
+        ).all()
+    )
+    rows.reverse()
+    return rows, max(0, total - len(rows))
+
+
+def read_thread(session: Session, actor: Actor, thread_id: int, *, limit: int = MESSAGES_SHOWN) -> ThreadView:
+    """A thread of the staff member's workspace with its newest messages, internal notes included and marked
+    (``messages:read``); marks it read for this member. ``NotFound`` for a thread outside the workspace."""
+    staff = require_staff(actor, Permission.MESSAGES_READ)
+    thread = get_scoped(session, staff, MessageThread, thread_id)
+    assert thread.id is not None
+    account = get_scoped(session, staff, CustomerAccount, thread.account_id)
+    rows, earlier = _newest(
+        session,
+        select(Message).where(Message.thread_id == thread.id, Message.workspace_id == staff.workspace_id),
+        max(1, min(limit, 500)),
+    )
+    names = _author_names(session, staff, rows)
+    files = _attachments(session, staff, [m.id for m in rows if m.id is not None])
+    labels = source_labels(session, staff, [(thread.source_type, thread.source_id)])
+    view = ThreadView(
+        thread=ThreadRead.model_validate(thread),
+        account_name=account.name,
+        source_label=labels.get((thread.source_type, thread.source_id or 0), ""),
+        messages=[
+            ThreadMessageView(
+                id=m.id or 0,
+                body=m.body,
+                internal=m.internal,
+                from_customer=m.author_contact_id is not None,
+                author=names.get(_author_key(m), "A former member" if m.author_user_id else "A contact"),
+                created_at=m.created_at,
+                attachments=files.get(m.id or 0, []),
+            )
+            for m in rows
+        ],
+        earlier=earlier,
+    )
+    _mark_seen(session, staff, thread.id, utcnow())
+    session.commit()
+    return view
+
+
+def thread_marker(session: Session, actor: Actor, thread_id: int) -> str:
+    """What changes when a thread gets a message the actor may see, for a page that watches it: one indexed read.
+
+    Contacts: the thread's ``last_message_at`` (internal notes leave it alone). Staff: the newest message's time,
+    internal notes included. ``NotFound`` for a thread outside the actor's scope.
+    """
+    if isinstance(actor, ContactActor):
+        contact = require_contact(actor, ContactPermission.MESSAGES)
+        value = session.scalar(
+            sa.select(col(MessageThread.last_message_at)).where(
+                col(MessageThread.id) == thread_id,
+                col(MessageThread.workspace_id) == contact.workspace_id,
+                col(MessageThread.account_id) == contact.account_id,
+            )
+        )
+    else:
+        staff = require_staff(actor, Permission.MESSAGES_READ)
+        value = session.scalar(
+            sa.select(sa.func.max(col(Message.created_at))).where(
+                col(Message.thread_id) == thread_id, col(Message.workspace_id) == staff.workspace_id
+            )
+        )
+    if value is None:
+        raise NotFound()
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Portal reads with unread counts
+
+
+class PortalThreadRow(PortalModel):
+    id: int
+    subject: str
+    source_type: str
+    source_id: int | None
+    source_label: str
+    last_message_at: datetime
+    preview: str
+    last_from_team: bool
+    unread: int
+
+
+class PortalThreadMessage(PortalModel):
+    id: int
+    body: str
+    from_team: bool
+    mine: bool  # written by this contact
+    author: str
+    created_at: datetime
+    attachments: list[AttachmentRead] = []
+
+
+class PortalThreadView(PortalModel):
+    thread: PortalThread
+    source_label: str
+    messages: list[PortalThreadMessage]
+    earlier: int
+
+
+def _unread_clause(contact: ContactActor, seen: Any) -> list[Any]:
+    """Team messages a contact has not read: customer-visible, by a member, newer than their last read."""
+    return [
+        col(Message.workspace_id) == contact.workspace_id,
+        col(Message.account_id) == contact.account_id,
+        col(Message.internal).is_(False),
+        col(Message.author_user_id).is_not(None),
+        sa.or_(col(seen.seen_at).is_(None), col(Message.created_at) > col(seen.seen_at)),
+    ]
+
+
+def _seen_join(contact: ContactActor, seen: Any) -> Any:
+    return sa.and_(
+        col(seen.thread_id) == col(MessageThread.id),
+        col(seen.workspace_id) == contact.workspace_id,
+        col(seen.contact_id) == contact.contact_id,
+    )
+
+
+def portal_unread_count(session: Session, actor: Actor) -> int:
+    """How many team messages the contact has not read, over all threads of their account (one query).
+
+    Only threads with activity since the contact last read them are looked into (``last_message_at`` is
+    indexed with the account). ``NotFound`` for anyone but a contact.
+    """
+    contact = require_contact(actor, ContactPermission.MESSAGES)
+    seen = aliased(ThreadSeen)
+    query = (
+        sa.select(sa.func.count(col(Message.id)))
+        .select_from(MessageThread)
+        .outerjoin(seen, _seen_join(contact, seen))
+        .join(Message, col(Message.thread_id) == col(MessageThread.id))
+        .where(
+            col(MessageThread.workspace_id) == contact.workspace_id,
+            col(MessageThread.account_id) == contact.account_id,
+            sa.or_(col(seen.seen_at).is_(None), col(MessageThread.last_message_at) > col(seen.seen_at)),
+            *_unread_clause(contact, seen),
+        )
+    )
+    return int(session.scalar(query) or 0)
+
+
+def portal_list_inbox(
+    session: Session, actor: Actor, *, offset: int = 0, limit: int = 25
+) -> Page[PortalThreadRow]:
+    """One page of the contact's account's threads, most recent activity first, each with its unread count
+    and newest message. A fixed number of queries: count, page, unread counts, and the record labels."""
+    contact = require_contact(actor, ContactPermission.MESSAGES)
+    offset, limit = _bounded(offset, limit)
+    last = aliased(Message)
+    base: Any = (
+        sa.select(MessageThread, last)
+        .outerjoin(last, col(last.id) == _last_visible_id())
+        .where(
+            col(MessageThread.workspace_id) == contact.workspace_id,
+            col(MessageThread.account_id) == contact.account_id,
+        )
+    )
+    total = int(session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0)
+    rows = session.exec(
+        base.order_by(col(MessageThread.last_message_at).desc(), col(MessageThread.id).desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    ids = [t.id for t, _ in rows]
+    unread: dict[int, int] = {}
+    if ids:
+        seen = aliased(ThreadSeen)
+        counting: Any = (
+            sa.select(col(MessageThread.id), sa.func.count(col(Message.id)))
+            .select_from(MessageThread)
+            .outerjoin(seen, _seen_join(contact, seen))
+            .join(Message, col(Message.thread_id) == col(MessageThread.id))
+            .where(col(MessageThread.id).in_(ids), *_unread_clause(contact, seen))
+            .group_by(col(MessageThread.id))
+        )
+        unread = {int(tid): int(n) for tid, n in session.exec(counting).all()}
+    labels = source_labels(session, contact, [(t.source_type, t.source_id) for t, _ in rows])
+    items = [
+        PortalThreadRow(
+            id=t.id,
+            subject=t.subject,
+            source_type=t.source_type,
+            source_id=t.source_id,
+            source_label=labels.get((t.source_type, t.source_id), ""),
+            last_message_at=t.last_message_at,
+            preview=_preview(m.body) if m is not None else "",
+            last_from_team=m is not None and m.author_user_id is not None,
+            unread=unread.get(t.id, 0),
+        )
+        for t, m in rows
+    ]
+    return Page[PortalThreadRow](items=items, total=total, offset=offset, limit=limit)
+
+
+def portal_read_thread(
+    session: Session, actor: Actor, thread_id: int, *, limit: int = MESSAGES_SHOWN
+) -> PortalThreadView:
+    """A thread of the contact's account with its newest customer-visible messages (never internal notes),
+    oldest first; marks it read for the contact. ``NotFound`` for another account's or workspace's thread."""
+    contact = require_contact(actor, ContactPermission.MESSAGES)
+    thread = get_scoped(session, contact, MessageThread, thread_id)
+    assert thread.id is not None
+    query = select(Message).where(
+        Message.thread_id == thread.id,
+        Message.workspace_id == contact.workspace_id,
+        Message.account_id == contact.account_id,
+        col(Message.internal).is_(False),
+    )
+    rows, earlier = _newest(session, query, max(1, min(limit, 500)))
+    names = _author_names(session, contact, rows)
+    files = _attachments(session, contact, [m.id for m in rows if m.id is not None])
+    labels = source_labels(session, contact, [(thread.source_type, thread.source_id)])
+    view = PortalThreadView(
+        thread=PortalThread.model_validate(thread),
+        source_label=labels.get((thread.source_type, thread.source_id or 0), ""),
+        messages=[
+            PortalThreadMessage(
+                id=m.id or 0,
+                body=m.body,
+                from_team=m.author_user_id is not None,
+                mine=m.author_contact_id == contact.contact_id,
+                author=names.get(_author_key(m), "The team" if m.author_user_id else "A colleague"),
+                created_at=m.created_at,
+                attachments=files.get(m.id or 0, []),
+            )
+            for m in rows
+        ],
+        earlier=earlier,
+    )
+    _mark_seen(session, contact, thread.id, utcnow())
+    session.commit()
+    return view
+
+
+def portal_record_thread(
+    session: Session, actor: Actor, source_type: str, source_id: int
+) -> PortalThread | None:
+    """The newest thread of the contact's account about one record they may see, or None when there is none
+    yet (the record page starts one with the contact's first message). ``NotFound`` when the record is not
+    theirs or not in an area they may see; ``ValidationFailed`` for an unknown kind of record."""
+    contact = require_contact(actor, ContactPermission.MESSAGES)
+    kind, record_id = _source(session, contact, contact.account_id, source_type, source_id)
+    thread = session.exec(
+        scoped_select(contact, MessageThread)
+        .where(MessageThread.source_type == kind, MessageThread.source_id == record_id)
+        .order_by(col(MessageThread.last_message_at).desc(), col(MessageThread.id).desc())
+    ).first()
+    return PortalThread.model_validate(thread) if thread is not None else None
+
+
+def portal_message_record(
+    session: Session,
+    actor: Actor,
+    source_type: str,
+    source_id: int,
+    *,
+    subject: str,
+    body: str,
+    idempotency_key: str,
+) -> PortalThread:
+    """A contact's message about a record: posted in the record's thread, or starting it (``subject``) when
+    there is none yet. One customer action either way (message + follow-up task + audit event)."""
+    existing = portal_record_thread(session, actor, source_type, source_id)
+    if existing is None:
+        return portal_start_thread(
+            session,
+            actor,
+            subject=subject,
+            body=body,
+            idempotency_key=idempotency_key,
+            source_type=source_type,
+            source_id=source_id,
+        )
+    portal_post_message(session, actor, existing.id, body=body, idempotency_key=idempotency_key)
+    return portal_get_thread(session, actor, existing.id)
+
+
+def portal_attachable_message(
+    session: Session, contact: ContactActor, thread_id: int, message_id: int, *, free: bool = True
+) -> Message:
+    """A message this contact wrote in a thread of their account (for the upload route); with ``free``, one that
+    has no attachment yet. ``NotFound`` otherwise, ``Conflict`` when it already has a file."""
+    thread = get_scoped(session, contact, MessageThread, thread_id, change=True)
+    message = session.exec(
+        select(Message).where(
+            Message.id == message_id,
+            Message.thread_id == thread.id,
+            Message.workspace_id == contact.workspace_id,
+            Message.account_id == contact.account_id,
+            Message.author_contact_id == contact.contact_id,
+            col(Message.internal).is_(False),
+        )
+    ).first()
+    if message is None:
+        raise NotFound()
+    if not free:
+        return message
+    taken = session.scalar(
+        sa.select(col(IntakeFile.id)).where(
+            col(IntakeFile.workspace_id) == contact.workspace_id, col(IntakeFile.message_id) == message_id
+        )
+    )
+    if taken is not None:
+        raise Conflict("This message already has a file. Send another message to add one more.")
+    return message

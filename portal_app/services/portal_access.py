@@ -293,8 +293,11 @@ def _refused(
 # Magic links (contact asks, by email)
 
 
-def request_magic_link(session: Session, email: str, *, client: str = "") -> None:
+def request_magic_link(session: Session, email: str, *, client: str = "", next_path: str = "") -> None:
     """Queue a 15-minute sign-in link for each workspace where ``email`` is a contact with portal access.
+
+    ``next_path``: the portal page the link opens after signing in (only a plain ``/portal/...`` path is kept, see
+    ``routes.portal_next``; the link's landing checks it again).
 
     Returns nothing and raises nothing for unknown, malformed or rate-limited addresses, so the answer never tells
     whether an address is known. Limits: per client address (in memory) and per email (in the magic_link table).
@@ -352,7 +355,12 @@ def request_magic_link(session: Session, email: str, *, client: str = "") -> Non
                 expires_at=now + MAGIC_LINK_TTL,
             )
         )
-        url = routes.absolute_url(f"{routes.MAGIC_LINK}/{token}")
+        target = routes.portal_next(next_path)
+        url = (
+            routes.absolute_url(f"{routes.MAGIC_LINK}/{token}", next=target)
+            if target and target != routes.PORTAL
+            else routes.absolute_url(f"{routes.MAGIC_LINK}/{token}")
+        )
         name = ws.name if ws else "the"
         notifications.enqueue_mail(
             session,

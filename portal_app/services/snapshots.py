@@ -19,7 +19,8 @@ from sqlmodel import Session, col, select
 
 from models import StatementSnapshot, User, utcnow
 from models.schemas import MAX_PAGE_SIZE, Page, StatementRead
-from portal_app.services import audit, statements
+from portal_app import formatting
+from portal_app.services import audit, notify, statements
 from portal_app.services.access import (
     Actor,
     ContactActor,
@@ -148,6 +149,15 @@ def share_statement(
             "closing_balance_minor": statement.closing_balance_minor,
             "currency": statement.currency,
         },
+    )
+    assert row.id is not None
+    notify.record_shared(
+        session,
+        workspace_id=staff.workspace_id,
+        account_id=account_id,
+        kind="statement",
+        record_id=row.id,
+        title=f"Statement {formatting.day(period_start)} to {formatting.day(period_end)}",
     )
     session.commit()
     user = session.get(User, staff.user_id)

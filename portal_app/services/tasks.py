@@ -22,7 +22,7 @@ from models import (
     utcnow,
 )
 from models.schemas import Page, ReadModel, TaskRead
-from portal_app.services import audit
+from portal_app.services import audit, notify
 from portal_app.services.access import (
     Actor,
     ContactActor,
@@ -45,6 +45,7 @@ TRIGGER_ROUTING: dict[str, tuple[Role, timedelta]] = {
     "message.posted": (Role.TEAM_LEAD, timedelta(days=1)),
     "intake.document": (Role.FINANCE_REVIEWER, timedelta(days=2)),
     "intake.payment_proof": (Role.FINANCE_REVIEWER, timedelta(days=1)),
+    "intake.attachment": (Role.FINANCE_REVIEWER, timedelta(days=2)),  # a file attached to a message
 }
 
 _ALLOWED: dict[TaskStatus, set[TaskStatus]] = {
@@ -65,7 +66,10 @@ def open_follow_up(
     title: str,
     detail: str = "",
 ) -> FollowUpTask:
-    """Add the follow-up task for a customer action to the caller's transaction (the caller commits)."""
+    """Add the follow-up task for a customer action to the caller's transaction (the caller commits).
+
+    Every customer action's task is opened here, so this is where the account's owner hears of it (a queued mail in
+    the same transaction: it leaves only if the action is stored)."""
     role, due_in = TRIGGER_ROUTING[trigger]
     task = FollowUpTask(
         workspace_id=actor.workspace_id,
@@ -81,6 +85,10 @@ def open_follow_up(
     )
     session.add(task)
     session.flush()
+    assert task.id is not None
+    notify.customer_action(
+        session, workspace_id=actor.workspace_id, account_id=actor.account_id, task_id=task.id
+    )
     return task
 
 
@@ -228,6 +236,7 @@ def assign_task(session: Session, actor: Actor, task_id: int, *, assignee_user_i
         ).first()
         if member is None:
             raise NotFound("That member was not found.")
+    previous = task.assignee_user_id
     task.assignee_user_id = assignee_user_id
     session.add(task)
     audit.append_event(
@@ -239,6 +248,14 @@ def assign_task(session: Session, actor: Actor, task_id: int, *, assignee_user_i
         target_id=task.id,
         data={"assignee_user_id": assignee_user_id},
     )
+    if assignee_user_id is not None and assignee_user_id != previous and task.id is not None:
+        notify.task_assigned(
+            session,
+            workspace_id=staff.workspace_id,
+            task_id=task.id,
+            assignee_user_id=assignee_user_id,
+            assigned_by_user_id=staff.user_id,
+        )
     session.commit()
     return TaskRead.model_validate(task)
 

@@ -151,6 +151,30 @@ def set_portal_enabled(session: Session, actor: Actor, *, enabled: bool) -> Work
     return WorkspaceRead.model_validate(ws)
 
 
+def set_customer_mails(session: Session, actor: Actor, *, enabled: bool) -> WorkspaceRead:
+    """Turn notification mails to the workspace's contacts on or off (``workspace:manage``: owners and managers).
+
+    Off, no contact receives a notification mail (shared records, document requests, rejections, replies); their
+    sign-in links and staff mails still go out. Audited when it changes."""
+    staff = require_staff(actor, Permission.WORKSPACE_MANAGE)
+    if not isinstance(enabled, bool):
+        raise ValidationFailed("Choose on or off.")
+    ws = lock_workspace(session, staff.workspace_id)
+    if ws.customer_mails_enabled != enabled:
+        ws.customer_mails_enabled = enabled
+        session.add(ws)
+        audit.append_event(
+            session,
+            workspace_id=staff.workspace_id,
+            actor=staff,
+            action="workspace.customer_mails_on" if enabled else "workspace.customer_mails_off",
+            target_type="workspace",
+            target_id=ws.id,
+        )
+    session.commit()
+    return WorkspaceRead.model_validate(ws)
+
+
 MAX_PAYMENT_INSTRUCTIONS = 2000
 
 

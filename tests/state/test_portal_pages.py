@@ -160,7 +160,7 @@ def test_billing_only_contact_gets_not_found(
     assert state.gate == "not_found"  # type: ignore[attr-defined]
     assert "Website rebuild" not in repr(state.dict()) and "Artwork" not in repr(state.dict())
     # The shell still shows the way on, without the operations areas.
-    assert [n.label for n in state.portal_nav] == ["Home", "Invoices", "Statements"]  # type: ignore[attr-defined]
+    assert [n.label for n in state.portal_nav] == ["Home", "Invoices", "Statements", "Messages"]  # type: ignore[attr-defined]
 
 
 def test_staff_and_anonymous_get_no_portal_data(db: Session) -> None:

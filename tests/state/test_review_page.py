@@ -183,7 +183,11 @@ def test_finance_sees_the_queue_oldest_first(db: Session, two: Any) -> None:
     assert (
         first.kind_label == "Document" and first.account == "Fabrikam Foods" and first.record == "Signed W-9"
     )
-    assert first.record_href == "" and first.amount == "" and first.type_label == "PNG image"
+    assert (
+        first.record_href.startswith(routes.STAFF_DOCUMENTS + "/")
+        and first.amount == ""
+        and first.type_label == "PNG image"
+    )
     assert first.preview_kind == "image" and first.preview_url.endswith(f"/files/intake/{doc}/preview")
     assert second.kind_label == "Payment proof" and second.account == "Contoso Retail"
     assert second.record_href == routes.record_url(routes.STAFF_INVOICES, inv)

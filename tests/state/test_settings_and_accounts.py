@@ -172,11 +172,14 @@ def test_staff_home_lists_the_areas_of_the_nav(db: Session) -> None:
     assert [d.href for d in state.destinations] == [
         routes.STAFF_TASKS,
         routes.STAFF_REVIEW,
+        routes.STAFF_MESSAGES,
         routes.STAFF_ACCOUNTS,
         routes.STAFF_ESTIMATES,
         routes.STAFF_APPROVALS,
         routes.STAFF_INVOICES,
         routes.STAFF_STATEMENTS,
+        routes.STAFF_DOCUMENTS,
+        routes.STAFF_DELIVERIES,
         routes.STAFF_SETTINGS,
     ]
     assert all(d.blurb for d in state.destinations)
@@ -290,3 +293,42 @@ def test_team_lead_cannot_change_payment_instructions(db: Session) -> None:
         call(state, "save_payment_instructions", junk)
     db.expire_all()
     assert db.get(Workspace, t.ws.id).payment_instructions == ""
+
+
+def test_a_manager_names_the_account_owner_from_the_members_only(db: Session) -> None:
+    from models import CustomerAccount
+
+    t = make_tenant(db)
+    other = make_tenant(db)
+    db.commit()
+    path = routes.record_url(routes.STAFF_ACCOUNTS, t.account.id)
+    state = page_state(AccountDetailState, staff_token(db, t.manager.user_id, t.ws.id), path=path)
+    call(state, "load")
+    assert state.can_manage_account and state.owner == "none" and state.owner_name == "Nobody yet"
+    assert {o.value for o in state.owner_options} >= {"none", str(t.team_lead.user_id)}
+    call(state, "choose_owner", str(other.owner.user_id))  # not one of the options: ignored
+    call(state, "choose_owner", str(t.team_lead.user_id))
+    assert state.owner == str(t.team_lead.user_id)
+    db.expire_all()
+    assert db.get(CustomerAccount, t.account.id).owner_user_id == t.team_lead.user_id
+    db.commit()
+
+    lead = page_state(AccountDetailState, staff_token(db, t.finance.user_id, t.ws.id), path=path)
+    call(lead, "load")
+    assert lead.can_manage_account is False and lead.owner_name  # sees who, cannot change it
+    lead.owner_options = [*lead.owner_options]
+    call(lead, "choose_owner", "none")
+    db.expire_all()
+    assert db.get(CustomerAccount, t.account.id).owner_user_id == t.team_lead.user_id
+    db.commit()
+
+
+def test_the_owner_service_refuses_a_user_of_another_workspace(db: Session) -> None:
+    from portal_app.services import accounts
+    from portal_app.services.errors import ValidationFailed
+
+    t = make_tenant(db)
+    other = make_tenant(db)
+    db.commit()
+    with pytest.raises(ValidationFailed):
+        accounts.set_account_owner(db, t.manager, t.account.id, other.owner.user_id)

@@ -11,6 +11,7 @@ from components.decision import decision_panel, note_form
 from components.detail import detail_layout
 from components.form import control_field, control_props, field_error, submit_button
 from components.table import data_table
+from components.thread import record_thread
 from components.ui import download_button, section_card
 from portal_app import routes
 from portal_app.pages.portal.frame import back_link, portal_page
@@ -117,6 +118,7 @@ def _main() -> rx.Component:
             S.terms != "",
             section_card("Terms", rx.text(S.terms, size="2", white_space="pre-wrap"), id="terms"),
         ),
+        record_thread(S, noun="estimate"),
         spacing="5",
         width="100%",
     )

@@ -18,7 +18,7 @@ from portal_app import routes
 SWITCHER_ID = "account-switcher"
 
 
-# (gate, icon, title, body, action label, action href)
+# (gate, icon, title, body, action label, action href; "" for the page's sign-in link, which comes back to it)
 _GATES = (
     (
         "signed_out",
@@ -26,7 +26,7 @@ _GATES = (
         "Sign in to the customer portal",
         "We email you a sign-in link: no password needed.",
         "Sign in",
-        routes.PORTAL_SIGN_IN,
+        "",
     ),
     (
         "no_access",
@@ -34,7 +34,7 @@ _GATES = (
         "This page is for customer contacts",
         "You are signed in, but not as a customer contact. Sign in with the link from your email.",
         "Customer sign-in",
-        routes.PORTAL_SIGN_IN,
+        "",
     ),
     (
         "not_found",
@@ -51,7 +51,15 @@ def _gate(S: Any) -> rx.Component:
     return rx.match(
         S.gate,
         *[
-            (gate, gate_panel(icon=icon, title=title, body=body, actions=link_button(action, href=href)))
+            (
+                gate,
+                gate_panel(
+                    icon=icon,
+                    title=title,
+                    body=body,
+                    actions=link_button(action, href=href or S.sign_in_href),
+                ),
+            )
             for gate, icon, title, body, action, href in _GATES
         ],
         loading_panel(),

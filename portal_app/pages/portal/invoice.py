@@ -11,6 +11,7 @@ from components.badges import status_badge
 from components.detail import detail_layout
 from components.form import control_field, submit_button
 from components.table import data_table
+from components.thread import record_thread
 from components.ui import download_button, section_card
 from components.upload import file_field, upload_progress, upload_script
 from portal_app import routes
@@ -93,6 +94,7 @@ def _main() -> rx.Component:
             S.notes != "",
             section_card("Notes", rx.text(S.notes, size="2", white_space="pre-wrap"), id="notes"),
         ),
+        record_thread(S, noun="invoice"),
         spacing="5",
         width="100%",
     )

@@ -114,6 +114,20 @@ def _records(
     )
 
 
+def _owner() -> rx.Component:
+    return rx.cond(
+        D.can_manage_account,
+        rx.select.root(
+            rx.select.trigger(aria_label="Looked after by", id="account-owner", min_width="180px"),
+            rx.select.content(rx.foreach(D.owner_options, lambda o: rx.select.item(o.label, value=o.value))),
+            value=D.owner,
+            on_change=D.choose_owner,
+            size="1",
+        ),
+        rx.text(D.owner_name),
+    )
+
+
 def account_page() -> rx.Component:
     return staff_frame(
         D,
@@ -138,6 +152,7 @@ def account_page() -> rx.Component:
                     ("Currency", D.currency),
                     ("Billing email", rx.cond(D.billing_email != "", D.billing_email, "Not set")),
                     ("Payment terms", D.payment_terms),
+                    ("Looked after by", _owner()),
                 ]
             ),
             rx.cond(

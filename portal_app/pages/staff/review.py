@@ -21,7 +21,12 @@ S: Any = ReviewQueueState
 TITLE = "Review queue — Customer Portal"
 DESCRIPTION = "Payment proof and documents your customers sent, waiting for a reviewer's decision."
 
-KIND_OPTIONS = [("all", "All kinds"), ("payment_proof", "Payment proof"), ("document", "Documents")]
+KIND_OPTIONS = [
+    ("all", "All kinds"),
+    ("payment_proof", "Payment proof"),
+    ("document", "Documents"),
+    ("attachment", "Message attachments"),
+]
 
 
 # -- the list ---------------------------------------------------------------------------------------------------
@@ -38,6 +43,7 @@ def _record(row: Any) -> rx.Component:
             rx.link(row.record, href=row.record_href, weight="medium", white_space="nowrap"),
             rx.text(row.record, size="2", weight="medium"),
         ),
+        rx.cond(row.item != "", rx.text("Item: ", row.item, size="2", word_break="break-word")),
         _muted(row.kind_label),
         spacing="0",
         align="start",
@@ -172,6 +178,7 @@ def _facts() -> rx.Component:
                 "Record",
                 rx.cond(r.record_href != "", rx.link(r.record, href=r.record_href), rx.text(r.record)),
             ),
+            ("Item", rx.cond(r.item != "", rx.text(r.item, word_break="break-word"), rx.text("—"))),
             ("File", rx.text(r.file_name, " · ", r.size, " · ", r.type_label, word_break="break-all")),
             ("Received", rx.text(r.received, title=r.received_exact)),
         ]

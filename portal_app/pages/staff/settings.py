@@ -6,7 +6,8 @@ from typing import Any
 
 import reflex as rx
 
-from components.form import control_field, field, field_label, hint_id, submit_button
+from components.form import control_field, field, submit_button
+from components.toggle import switch_row
 from components.ui import confirm_button, empty_text, section_card, visually_hidden
 from portal_app import routes
 from portal_app.pages.staff.frame import page_title, staff_frame
@@ -206,32 +207,14 @@ def _members_panel() -> rx.Component:
 def _module_panel() -> rx.Component:
     return section_card(
         "Customer Portal module",
-        rx.hstack(
-            rx.switch(
-                checked=S.portal_enabled,
-                on_change=S.set_portal_enabled,
-                disabled=~S.can_manage_workspace,
-                id="portal-toggle",
-                size="3",
-                aria_describedby=hint_id("portal-toggle"),
-            ),
-            rx.vstack(
-                field_label("Portal open to contacts", html_for="portal-toggle"),
-                rx.text(
-                    rx.cond(
-                        S.portal_enabled,
-                        "On: invited contacts can sign in to the portal.",
-                        "Off: the portal is closed for every contact.",
-                    ),
-                    size="2",
-                    color_scheme="gray",
-                    id=hint_id("portal-toggle"),
-                ),
-                spacing="0",
-                align="start",
-            ),
-            spacing="3",
-            align="center",
+        switch_row(
+            control_id="portal-toggle",
+            label="Portal open to contacts",
+            checked=S.portal_enabled,
+            on_change=S.set_portal_enabled,
+            on_text="On: invited contacts can sign in to the portal.",
+            off_text="Off: the portal is closed for every contact.",
+            disabled=~S.can_manage_workspace,
         ),
         rx.cond(
             ~S.can_manage_workspace,
@@ -239,6 +222,35 @@ def _module_panel() -> rx.Component:
         ),
         description="Lets the contacts of your customer accounts see what you share with them.",
         id="module-panel",
+    )
+
+
+def _mail_panel() -> rx.Component:
+    return section_card(
+        "Mail notifications",
+        switch_row(
+            control_id="customer-mails-toggle",
+            label="Mails to contacts",
+            checked=S.customer_mails_enabled,
+            on_change=S.set_customer_mails,
+            on_text="On: contacts get a mail when you share a record, ask for documents or reply.",
+            off_text="Off: contacts get no notification mails (sign-in links still arrive).",
+            disabled=~S.can_manage_workspace,
+        ),
+        rx.cond(
+            ~S.can_manage_workspace,
+            rx.text("Only owners and managers can change mails to contacts.", size="1", color_scheme="gray"),
+        ),
+        switch_row(
+            control_id="daily-digest-toggle",
+            label="My daily digest",
+            checked=S.daily_digest,
+            on_change=S.set_daily_digest,
+            on_text="On: each morning you have open tasks, a mail lists them.",
+            off_text="Off: no morning mail for you.",
+        ),
+        description="Who hears about what by mail. Your digest setting is yours alone.",
+        id="mail-panel",
     )
 
 
@@ -308,7 +320,7 @@ def settings_page() -> rx.Component:
             _header(),
             rx.grid(
                 _members_panel(),
-                rx.vstack(_module_panel(), _billing_panel(), spacing="6", width="100%"),
+                rx.vstack(_module_panel(), _mail_panel(), _billing_panel(), spacing="6", width="100%"),
                 columns=rx.breakpoints(initial="1", lg="2fr 1fr"),
                 gap="24px",
                 width="100%",

@@ -11,6 +11,7 @@ from components.badges import status_badge
 from components.detail import detail_layout
 from components.form import control_field, field, stacked_form, submit_button
 from components.tasks import due_text, source_link
+from components.thread import message_field
 from components.ui import section_card
 from portal_app import routes
 from portal_app.pages.staff.frame import staff_frame
@@ -127,15 +128,34 @@ def _comment_form() -> rx.Component:
     )
 
 
+def _reply_card() -> rx.Component:
+    return section_card(
+        "Answer the customer",
+        stacked_form(
+            message_field(
+                "task-reply",
+                label="Reply",
+                error=D.errors["message"],
+                hint="The account's contacts see it in the conversation; sending it marks this task done.",
+            ),
+            submit_button("Send reply and close task", size="2"),
+            on_submit=D.reply_to_customer,
+        ),
+        rx.link("Open the conversation", href=D.thread_href, size="2"),
+        id="task-reply-card",
+    )
+
+
 def _main() -> rx.Component:
     return rx.vstack(
         rx.cond(
             D.detail != "",
             section_card(
                 "What the customer wrote",
-                rx.text(D.detail, size="2", white_space="pre-wrap"),
+                rx.text(D.detail, size="2", white_space="pre-wrap", word_break="break-word"),
             ),
         ),
+        rx.cond(D.can_reply, _reply_card()),
         section_card(
             "History",
             rx.cond(D.can_manage, _comment_form()),
