@@ -12,7 +12,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from portal_app import formatting, routes
-from portal_app.services import approvals, estimates, statements
+from portal_app.services import approvals, deliveries, document_requests, estimates, messages, statements
 from portal_app.services.access import ContactActor
 from portal_app.services.permissions import ContactPermission
 from state.base import Events, event
@@ -51,6 +51,18 @@ class DueRow:
     balance: str
     overdue: bool
     href: str
+
+
+@dataclasses.dataclass
+class GlanceRow:
+    """One area's count on the home: what waits there, and the way in."""
+
+    key: str
+    label: str  # "Decisions waiting"
+    count: int
+    detail: str  # "2 estimates, 1 approval"
+    href: str
+    icon: str
 
 
 @dataclasses.dataclass
@@ -101,6 +113,7 @@ class PortalHomeState(ContactPage, ContactArea):
     invoices_overdue: rx.Field[int] = rx.field(0)
     due_rows: rx.Field[list[DueRow]] = rx.field([])
     balances: rx.Field[list[BalanceRow]] = rx.field([])
+    glance: rx.Field[list[GlanceRow]] = rx.field([])
 
     @rx.var
     def waiting_total(self) -> int:
@@ -116,6 +129,7 @@ class PortalHomeState(ContactPage, ContactArea):
         if not self.operations:
             self.estimates_waiting = self.approvals_waiting = 0
             self.waiting_estimates, self.waiting_approvals = [], []
+            self._fill_glance(session, actor)
             return None
         est_page = estimates.portal_waiting_estimates(session, actor, limit=WAITING_SHOWN)
         app_page = approvals.portal_pending_approvals(session, actor, limit=WAITING_SHOWN)
@@ -138,7 +152,71 @@ class PortalHomeState(ContactPage, ContactArea):
             )
             for a in app_page.items
         ]
+        self._fill_glance(session, actor)
         return None
+
+    def _fill_glance(self, session: Session, actor: ContactActor) -> None:
+        """Every area the contact may see, with what waits there: one count query per area."""
+        rows: list[GlanceRow] = []
+        perms = actor.permissions
+        if ContactPermission.OPERATIONS in perms:
+            waiting = self.estimates_waiting + self.approvals_waiting
+            rows.append(
+                GlanceRow(
+                    "decisions",
+                    "Decisions waiting",
+                    waiting,
+                    f"{_count(self.estimates_waiting, 'estimate')}, {_count(self.approvals_waiting, 'approval')}",
+                    routes.PORTAL_ESTIMATES
+                    if self.estimates_waiting or not waiting
+                    else routes.PORTAL_APPROVALS,
+                    "badge-check",
+                )
+            )
+        if ContactPermission.BILLING in perms:
+            detail = f"{self.invoices_overdue} overdue" if self.invoices_overdue else "None overdue"
+            rows.append(
+                GlanceRow(
+                    "billing", "Invoices due", self.invoices_due, detail, routes.PORTAL_INVOICES, "receipt"
+                )
+            )
+        if ContactPermission.DOCUMENTS in perms:
+            open_requests = document_requests.portal_open_count(session, actor)
+            rows.append(
+                GlanceRow(
+                    "documents",
+                    "Open document requests",
+                    open_requests,
+                    "Files the team asked for" if open_requests else "Nothing requested",
+                    routes.PORTAL_DOCUMENTS,
+                    "folder-open",
+                )
+            )
+        if ContactPermission.MESSAGES in perms:
+            unread = messages.portal_unread_count(session, actor)
+            rows.append(
+                GlanceRow(
+                    "messages",
+                    "Unread messages",
+                    unread,
+                    "From the team" if unread else "You are up to date",
+                    routes.PORTAL_MESSAGES,
+                    "messages-square",
+                )
+            )
+        if ContactPermission.OPERATIONS in perms:
+            under_way = deliveries.portal_open_count(session, actor)
+            rows.append(
+                GlanceRow(
+                    "deliveries",
+                    "Deliveries under way",
+                    under_way,
+                    "Track their status" if under_way else "None under way",
+                    routes.PORTAL_DELIVERIES,
+                    "truck",
+                )
+            )
+        self.glance = rows
 
     def _fill_billing(self, session: Session, actor: ContactActor) -> None:
         self.billing = ContactPermission.BILLING in actor.permissions

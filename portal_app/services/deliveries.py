@@ -504,3 +504,11 @@ def portal_list_deliveries(
     query = query.order_by(col(Delivery.updated_at).desc(), col(Delivery.id).desc())
     page = Page.fetch(session, query, PortalDelivery, offset=offset, limit=limit)
     return _with_events(session, page, PortalDeliveryEvent, include_internal=False)
+
+
+def portal_open_count(session: Session, actor: Actor) -> int:
+    """How many of the contact's account's shared deliveries are still under way (scheduled, in transit or with a
+    problem); one query. Scoped: a contact with ``operations`` (``NotFound`` otherwise)."""
+    contact = require_contact(actor, ContactPermission.OPERATIONS)
+    query = scoped_select(contact, Delivery).where(col(Delivery.status).in_(OPEN))
+    return int(session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0)

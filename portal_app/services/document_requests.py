@@ -841,3 +841,11 @@ __all__ = [
     "resolve_item",
     "status_after_review",
 ]
+
+
+def portal_open_count(session: Session, actor: Actor) -> int:
+    """How many of the contact's account's requests still wait for files or a review (open or submitted); one
+    query. Scoped: a contact with ``documents`` (``NotFound`` otherwise)."""
+    contact = require_contact(actor, ContactPermission.DOCUMENTS)
+    query = scoped_select(contact, DocumentRequest).where(col(DocumentRequest.status).in_(OPEN_STATUSES))
+    return int(session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0)

@@ -22,9 +22,10 @@ import reflex as rx  # noqa: E402
 from reflex.istate.data import RouterData  # noqa: E402
 
 from models import ApprovalRequest, ApprovalStatus, AuditEvent, Estimate, EstimateStatus, FollowUpTask  # noqa: E402
-from portal_app import routes  # noqa: E402
+from portal_app import routes
 from portal_app.services import approvals, estimates, identity  # noqa: E402
 from portal_app.services.lines import LineInput  # noqa: E402
+from portal_app.services.permissions import ContactPermission  # noqa: E402
 from portal_app.services.sessions import COOKIE_NAME  # noqa: E402
 from state.portal import PortalHomeState  # noqa: E402
 from state.portal_approvals import PortalApprovalsState, PortalApprovalState  # noqa: E402
@@ -204,6 +205,11 @@ def test_home_lists_what_waits_nearest_deadline_first(db: Session) -> None:
         "Due "
     )
     assert "Not theirs" not in repr(state.dict())
+    glance = {g.key: (g.count, g.href) for g in state.glance}
+    assert glance["decisions"] == (4, routes.PORTAL_ESTIMATES)
+    assert set(glance) == {"decisions", "messages", "deliveries"} | (
+        {"billing"} if ContactPermission.BILLING in t.contact.permissions else set()
+    ) | ({"documents"} if ContactPermission.DOCUMENTS in t.contact.permissions else set())
 
 
 def test_home_of_a_billing_contact_has_no_decision_areas(db: Session) -> None:
@@ -214,6 +220,11 @@ def test_home_of_a_billing_contact_has_no_decision_areas(db: Session) -> None:
     assert state.gate == "ready" and state.operations is False
     assert state.estimates_waiting == 0 and state.waiting_estimates == []
     assert "Estimates" not in [n.label for n in state.portal_nav]
+    # Only the areas a billing contact has: invoices and messages, each with a count and a link.
+    assert [(g.key, g.href) for g in state.glance] == [
+        ("billing", routes.PORTAL_INVOICES),
+        ("messages", routes.PORTAL_MESSAGES),
+    ]
     assert call(state, "send_to_sign_in") is None
 
 

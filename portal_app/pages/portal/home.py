@@ -218,6 +218,47 @@ def _billing() -> rx.Component:
     )
 
 
+def _glance_tile(row: Any) -> rx.Component:
+    return rx.link(
+        rx.card(
+            rx.hstack(
+                rx.icon(row.icon, size=20, aria_hidden="true", color=rx.color("accent", 11)),
+                rx.vstack(
+                    rx.text(row.label, size="2", weight="medium"),
+                    rx.text(row.detail, size="1", color_scheme="gray"),
+                    spacing="0",
+                    align="start",
+                ),
+                rx.spacer(),
+                rx.text(row.count.to_string(), size="6", weight="bold", font_variant_numeric="tabular-nums"),
+                align="center",
+                spacing="3",
+                width="100%",
+            ),
+            width="100%",
+        ),
+        href=row.href,
+        underline="none",
+        color="inherit",
+        aria_label=row.label + ": " + row.count.to_string(),
+        class_name="portal-glance",
+    )
+
+
+def _glance() -> rx.Component:
+    return rx.el.nav(
+        rx.grid(
+            rx.foreach(S.glance, _glance_tile),
+            columns=rx.breakpoints(initial="1", sm="2", md="3"),
+            gap="12px",
+            width="100%",
+        ),
+        aria_label="At a glance",
+        id="glance",
+        width="100%",
+    )
+
+
 def _home() -> rx.Component:
     return rx.vstack(
         rx.vstack(
@@ -226,6 +267,7 @@ def _home() -> rx.Component:
             spacing="1",
             align="start",
         ),
+        _glance(),
         rx.cond(S.operations, _waiting()),
         rx.cond(S.billing, _billing()),
         section_card(
