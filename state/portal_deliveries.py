@@ -24,6 +24,7 @@ from state.base import Events
 from state.delivery_rows import TimelineRow, delivery_flag, eta_text, timeline
 from state.mixins import DetailMixin, ListMixin
 from state.pages import ContactArea, ContactPage
+from state.threads import RecordThreadMixin
 
 
 @dataclasses.dataclass
@@ -81,7 +82,7 @@ class PortalDeliveriesState(ContactPage, ListMixin, ContactArea):
         return None
 
 
-class PortalDeliveryState(ContactPage, DetailMixin, ContactArea):
+class PortalDeliveryState(ContactPage, DetailMixin, RecordThreadMixin, ContactArea):
     NEED: ClassVar[ContactPermission | None] = ContactPermission.OPERATIONS
 
     reference: rx.Field[str] = rx.field("")
@@ -111,4 +112,5 @@ class PortalDeliveryState(ContactPage, DetailMixin, ContactArea):
         self.eta = eta_text(d.status, d.expected_on)
         self.updated = formatting.relative(d.updated_at)
         self.events = timeline(d.events)
+        self._load_thread(session, actor, "delivery", d.id, f"delivery {d.reference}")
         return None

@@ -29,6 +29,7 @@ from state.base import Events, event, parse_id
 from state.mixins import DetailMixin, FormMixin, ListMixin
 from state.pages import ContactArea, ContactPage
 from state.portal import team_phrase
+from state.threads import RecordThreadMixin
 
 MESSAGE_MAX = 500  # what is shown of one answer (it arrives from the browser)
 FILES_MAX = 10  # files sent at once for one item
@@ -155,7 +156,7 @@ def _file_row(f: docs.PortalItemFile) -> FileRow:
     )
 
 
-class PortalDocumentState(ContactPage, DetailMixin, FormMixin, ContactArea):
+class PortalDocumentState(ContactPage, DetailMixin, FormMixin, RecordThreadMixin, ContactArea):
     NEED: ClassVar[ContactPermission | None] = ContactPermission.DOCUMENTS
 
     title: rx.Field[str] = rx.field("")
@@ -220,6 +221,7 @@ class PortalDocumentState(ContactPage, DetailMixin, FormMixin, ContactArea):
         self.items = rows
         self._uploadable = [r.id for r in rows if r.can_upload]
         self.limit_label = formatting.file_size(get_settings().upload_max_bytes)
+        self._load_thread(session, actor, "document_request", req.id, f"the request “{req.title}”")
         return None
 
     @event

@@ -236,6 +236,33 @@ def test_invoice_page_thread_panel(db: Session, world: dict[str, Any]) -> None:
     assert other.gate == "not_found" and other.thread_rows == []
 
 
+def test_document_request_and_delivery_pages_carry_the_thread_panel(
+    db: Session, world: dict[str, Any]
+) -> None:
+    from portal_app.services import deliveries, document_requests
+    from state.portal_deliveries import PortalDeliveryState
+    from state.portal_documents import PortalDocumentState
+
+    a = world["a"]
+    req = document_requests.create_document_request(db, a.team_lead, a.account.id, title="W-9", items=["W-9"])
+    dlv = deliveries.create_delivery(db, a.team_lead, a.account.id, reference=f"DLV-{n()}")
+    deliveries.share_delivery(db, a.team_lead, dlv.id)
+    db.commit()
+    for cls, base, record_id, kind in (
+        (PortalDocumentState, routes.PORTAL_DOCUMENTS, req.id, "document_request"),
+        (PortalDeliveryState, routes.PORTAL_DELIVERIES, dlv.id, "delivery"),
+    ):
+        state = page(cls, world["contact"], base, record_id)
+        call(state, "load")
+        assert state.gate == "ready" and state.thread_rows == []
+        call(state, "send_about_record", {"message": f"A question about {kind}"})
+        assert texts(state.thread_rows) == [f"A question about {kind}"] and state.thread_href
+        db.expire_all()
+        thread = db.exec(select(Message).where(Message.body == f"A question about {kind}")).one()
+        assert messages.get_thread(db, a.team_lead, thread.thread_id).source_type == kind
+        db.commit()
+
+
 # -- near-live --------------------------------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import reflex as rx
 
 from components.deliveries import TEXT, delivery_badge, delivery_timeline
+from components.thread import record_thread
 from components.ui import section_card
 from portal_app import routes
 from portal_app.pages.portal.frame import back_link, portal_page
@@ -77,6 +78,7 @@ def portal_delivery() -> rx.Component:
                 description="Newest first.",
                 id="delivery-timeline",
             ),
+            record_thread(D, noun="delivery"),
             spacing="4",
             width="100%",
             max_width="760px",

@@ -15,6 +15,7 @@ import reflex as rx
 
 from components.badges import status_badge
 from components.detail import detail_layout
+from components.thread import record_thread
 from components.ui import section_card
 from components.upload import file_field, upload_progress, upload_script
 from portal_app import routes
@@ -144,6 +145,7 @@ def _main() -> rx.Component:
             rx.el.ul(rx.foreach(S.items, _item), margin="0", padding="0", width="100%"),
             id="checklist",
         ),
+        record_thread(S, noun="request"),
         spacing="5",
         width="100%",
     )
