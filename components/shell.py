@@ -39,6 +39,7 @@ class NavItem:
     icon: str  # a name from NAV_ICONS
     active: bool = False  # the current page (or one under it): marked aria-current="page"
     count: int = 0  # what waits behind the link (unread messages): a badge, read as "Messages, 2 unread"
+    count_word: str = "unread"  # the word after the number for screen readers ("waiting", "open")
 
 
 @dataclasses.dataclass
@@ -169,7 +170,7 @@ def nav_count(item: Any) -> rx.Component:
         rx.badge(
             visually_hidden(", "),
             item.count.to_string(),
-            visually_hidden(" unread"),
+            visually_hidden(" " + item.count_word),
             color_scheme="red",
             variant="solid",
             radius="full",

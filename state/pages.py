@@ -26,7 +26,16 @@ from sqlmodel import Session
 
 from models import SessionKind
 from portal_app import routes
-from portal_app.services import accounts, members, messages, portal_access, sessions, workspaces
+from portal_app.services import (
+    accounts,
+    intake,
+    members,
+    messages,
+    portal_access,
+    sessions,
+    tasks,
+    workspaces,
+)
 from portal_app.services.access import ContactActor, OperatorActor, StaffActor, log_authorization_failure
 from portal_app.services.errors import DomainError, NotFound
 from portal_app.services.permissions import ROLE_LABELS, ContactPermission, Permission, role_has
@@ -49,6 +58,7 @@ class NavItem:
     icon: str
     active: bool = False
     count: int = 0  # what waits behind the link (unread messages): a badge when more than zero
+    count_word: str = "unread"  # how a screen reader says the badge: "Review queue, 3 waiting"
 
 
 @dataclasses.dataclass
@@ -104,6 +114,19 @@ def _active(href: str, path: str) -> bool:
     return path == href if home else path == href or path.startswith(href + "/")
 
 
+def _staff_counts(session: Session, actor: StaffActor) -> dict[str, tuple[int, str]]:
+    """What waits for this member behind the Work links, one query each: their open tasks, the files waiting for
+    review (reviewers only) and the conversations waiting for an answer."""
+    counts: dict[str, tuple[int, str]] = {}
+    if role_has(actor.role, Permission.TASKS_READ):
+        counts[routes.STAFF_TASKS] = (tasks.my_open_count(session, actor), "open")
+    if role_has(actor.role, Permission.INTAKE_REVIEW):
+        counts[routes.STAFF_REVIEW] = (intake.review_queue_count(session, actor), "waiting")
+    if role_has(actor.role, Permission.MESSAGES_READ):
+        counts[routes.STAFF_MESSAGES] = (messages.unanswered_count(session, actor), "unanswered")
+    return counts
+
+
 class StaffArea(BaseState):
     """What the staff shell shows on every staff page: small, filled by each page's load."""
 
@@ -122,8 +145,17 @@ class StaffArea(BaseState):
         self.acting_as = ROLE_LABELS[actor.role]
         self.current_workspace_id = str(ws.id)
         self.workspace_options = [SwitchOption(id=str(w.id), label=w.name) for w, _ in mine]
+        counts = _staff_counts(session, actor)
         self.nav = [
-            NavItem(label=label, href=href, group=group, icon=icon, active=_active(href, path))
+            NavItem(
+                label=label,
+                href=href,
+                group=group,
+                icon=icon,
+                active=_active(href, path),
+                count=counts.get(href, (0, ""))[0],
+                count_word=counts.get(href, (0, "unread"))[1],
+            )
             for label, href, group, icon, need in STAFF_NAV
             if need is None or role_has(actor.role, need)
         ]

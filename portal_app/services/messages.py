@@ -1099,3 +1099,22 @@ def portal_attachable_message(
     if taken is not None:
         raise Conflict("This message already has a file. Send another message to add one more.")
     return message
+
+
+def unanswered_count(session: Session, actor: Actor) -> int:
+    """Threads of the workspace whose newest customer-visible message is a contact's: the navigation's badge.
+    One query. Scoped: staff with ``messages:read``."""
+    staff = require_staff(actor, Permission.MESSAGES_READ)
+    latest = (
+        sa.select(col(Message.thread_id), sa.func.max(col(Message.id)).label("newest"))
+        .where(col(Message.workspace_id) == staff.workspace_id, col(Message.internal).is_(False))
+        .group_by(col(Message.thread_id))
+        .subquery()
+    )
+    query = (
+        sa.select(sa.func.count())
+        .select_from(latest)
+        .join(Message, col(Message.id) == latest.c.newest)
+        .where(col(Message.author_contact_id).is_not(None))
+    )
+    return int(session.scalar(query) or 0)

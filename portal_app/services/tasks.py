@@ -399,3 +399,17 @@ def validate_title(title: str) -> str:
     if not title:
         raise ValidationFailed("A title is required.")
     return title[:200]
+
+
+def my_open_count(session: Session, actor: Actor) -> int:
+    """Open tasks waiting for this member (assigned to them or to their role): the navigation's badge; one query.
+    Scoped: staff with ``tasks:read``."""
+    staff = require_staff(actor, Permission.TASKS_READ)
+    query = scoped_select(staff, FollowUpTask).where(
+        col(FollowUpTask.status).in_(OPEN_STATUSES),
+        sa.or_(
+            col(FollowUpTask.assignee_user_id) == staff.user_id,
+            col(FollowUpTask.assignee_role) == staff.role,
+        ),
+    )
+    return int(session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0)

@@ -332,3 +332,34 @@ def test_the_owner_service_refuses_a_user_of_another_workspace(db: Session) -> N
     db.commit()
     with pytest.raises(ValidationFailed):
         accounts.set_account_owner(db, t.manager, t.account.id, other.owner.user_id)
+
+
+def test_the_staff_navigation_counts_what_waits_for_the_member(db: Session) -> None:
+    import uuid
+
+    from portal_app.services import messages
+
+    t = make_tenant(db)
+    thread = messages.portal_start_thread(
+        db, t.contact, subject="Delivery", body="When?", idempotency_key=uuid.uuid4().hex
+    )
+    db.commit()
+    state = page_state(StaffHomeState, staff_token(db, t.finance.user_id, t.ws.id))
+    call(state, "load")
+    counts = {n.href: (n.count, n.count_word) for n in state.nav}
+    assert counts[routes.STAFF_MESSAGES] == (1, "unanswered")
+    assert counts[routes.STAFF_REVIEW] == (0, "waiting")
+    db.commit()
+
+    messages.post_staff_message(db, t.team_lead, thread.id, body="Tomorrow.")
+    messages.post_staff_message(db, t.team_lead, thread.id, body="(courier booked)", internal=True)
+    db.commit()
+    call(state, "load")
+    assert {n.href: n.count for n in state.nav}[
+        routes.STAFF_MESSAGES
+    ] == 0  # answered; the note does not count
+
+    lead = page_state(StaffHomeState, staff_token(db, t.team_lead.user_id, t.ws.id))
+    call(lead, "load")
+    assert routes.STAFF_REVIEW not in {n.href for n in lead.nav}  # team leads do not review
+    db.commit()
