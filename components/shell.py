@@ -68,6 +68,7 @@ NAV_ICONS: tuple[str, ...] = (
     "receipt",
     "scroll-text",
     "file-up",
+    "folder-open",
     "truck",
     "history",
     "settings",
@@ -381,8 +382,11 @@ def portal_shell(
     account_name: Var[str] | str,
     switcher: rx.Component | None = None,
     workspace_name: Var[str] | str = "",
+    tabs: Any = None,
 ) -> rx.Component:
     """A contact page: top bar (workspace, account, account switcher, sign-out), navigation, main.
+
+    ``tabs`` is the phone's bottom bar (``state.pages.portal_tabs``: grouped pages share a tab); ``nav`` by default.
 
     Sign-out shows once ``account_name`` is set (the state fills it for a signed-in contact only).
     """
@@ -416,7 +420,12 @@ def portal_shell(
         width="100%",
     )
     bottom_bar = rx.el.nav(
-        rx.el.ul(rx.foreach(nav, _portal_bottom_link), display="flex", padding="0", margin="0"),
+        rx.el.ul(
+            rx.foreach(nav if tabs is None else tabs, _portal_bottom_link),
+            display="flex",
+            padding="0",
+            margin="0",
+        ),
         aria_label="Portal navigation (bottom)",
         display=rx.breakpoints(initial="block", sm="none"),
         position="fixed",

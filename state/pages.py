@@ -107,6 +107,27 @@ PORTAL_NAV: tuple[tuple[str, str, str, ContactPermission | None], ...] = (
     ("Messages", routes.PORTAL_MESSAGES, "messages-square", ContactPermission.MESSAGES),
     ("Deliveries", routes.PORTAL_DELIVERIES, "truck", ContactPermission.OPERATIONS),
 )
+# The phone's bottom bar groups pages under one tab (label, icon), each page keeping its own URL: six tabs fit
+# 390 px where eight labels would run into each other. The tab opens the group's first page the contact may see.
+PORTAL_TABS: dict[str, tuple[str, str]] = {
+    routes.PORTAL_ESTIMATES: ("Decisions", "badge-check"),
+    routes.PORTAL_APPROVALS: ("Decisions", "badge-check"),
+    routes.PORTAL_INVOICES: ("Billing", "receipt"),
+    routes.PORTAL_STATEMENTS: ("Billing", "receipt"),
+}
+
+
+def portal_tabs(nav: list[NavItem]) -> list[NavItem]:
+    """The bottom bar's tabs from the navigation rows: grouped pages become one tab, active when one of them is."""
+    tabs: list[NavItem] = []
+    for item in nav:
+        label, icon = PORTAL_TABS.get(item.href, (item.label, item.icon))
+        if tabs and tabs[-1].label == label:
+            tabs[-1].active = tabs[-1].active or item.active
+            tabs[-1].count += item.count
+            continue
+        tabs.append(dataclasses.replace(item, label=label, icon=icon))
+    return tabs
 
 
 def _active(href: str, path: str) -> bool:
@@ -188,6 +209,7 @@ class ContactArea(BaseState):
     current_account_id: str = ""
     account_options: list[SwitchOption] = []
     portal_nav: list[NavItem] = []
+    portal_tabs: list[NavItem] = []  # the phone's bottom bar (grouped)
 
     def _fill_contact_shell(self, session: Session, principal: Principal, actor: ContactActor) -> None:
         account = accounts.portal_get_account(session, actor)
@@ -210,6 +232,7 @@ class ContactArea(BaseState):
             for label, href, icon, need in PORTAL_NAV
             if need is None or need in actor.permissions
         ]
+        self.portal_tabs = portal_tabs(self.portal_nav)
         self._set_viewer(principal, name=account.name, context="Customer portal")
 
     @event

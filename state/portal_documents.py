@@ -188,7 +188,9 @@ class PortalDocumentState(ContactPage, DetailMixin, FormMixin, RecordThreadMixin
             self.sending_item = 0
         self._loaded_id = req.id
         self.title = req.title
-        self.status, self.color, self.due_text = _state(req.status, req.due_on)
+        self.status, self.color, when = _state(req.status, req.due_on)
+        # Next to the date only what it adds ("due today", "overdue by 3 days"), never the same date again.
+        self.due_text = "" if when.startswith("due ") and when != "due today" else when
         self.requested_on = formatting.day(req.created_at)
         self.due_on = formatting.day(req.due_on)
         self.instructions = req.description

@@ -35,6 +35,11 @@ _DONE = (TaskStatus.DONE, TaskStatus.CANCELLED)
 SOURCE_PAGES: dict[str, tuple[str, str]] = {
     "estimate": ("Estimate", routes.STAFF_ESTIMATES),
     "approval": ("Approval", routes.STAFF_APPROVALS),
+    "message_thread": ("Conversation", routes.STAFF_MESSAGES),
+    "document_request": ("Document request", routes.STAFF_DOCUMENTS),
+    "delivery": ("Delivery", routes.STAFF_DELIVERIES),
+    "invoice": ("Invoice", routes.STAFF_INVOICES),
+    "intake_file": ("File sent", ""),  # judged in the review queue: no page of its own
 }
 
 

@@ -300,3 +300,11 @@ def test_nav_icon() -> None:
     assert "LucideHouse" in rendered(shell.nav_icon("house"))
     assert "LucideDot" in rendered(shell.nav_icon("not-an-icon"))
     assert "LucideTruck" in rendered(shell.nav_icon(TEXT))
+
+
+def test_every_navigation_icon_is_compiled_into_the_shell() -> None:
+    """A navigation row whose icon is missing from ``NAV_ICONS`` shows a dot instead of its icon."""
+    from state.pages import PORTAL_NAV, STAFF_NAV
+
+    used = {row[3] for row in STAFF_NAV} | {row[2] for row in PORTAL_NAV}
+    assert used <= set(shell.NAV_ICONS), sorted(used - set(shell.NAV_ICONS))

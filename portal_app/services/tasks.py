@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -13,9 +14,14 @@ from models import (
     ApprovalRequest,
     AuditEvent,
     CustomerAccount,
+    Delivery,
+    DocumentRequest,
     Estimate,
     FollowUpTask,
+    IntakeFile,
+    Invoice,
     Membership,
+    MessageThread,
     Role,
     TaskStatus,
     User,
@@ -189,6 +195,16 @@ def member_names(session: Session, staff: StaffActor, user_ids: Sequence[int]) -
     return {int(uid): name or email for uid, name, email in rows if uid is not None}
 
 
+# What a task's other sources are called where a person reads them: (model, the column that names it).
+_SOURCE_NAMES: dict[str, tuple[type[Any], str]] = {
+    "message_thread": (MessageThread, "subject"),
+    "document_request": (DocumentRequest, "title"),
+    "delivery": (Delivery, "reference"),
+    "invoice": (Invoice, "number"),
+    "intake_file": (IntakeFile, "original_name"),
+}
+
+
 def _describe(session: Session, staff: StaffActor, tasks: Sequence[TaskRead]) -> list[TaskView]:
     """The names behind a page of tasks: one query per kind of name, all scoped to the workspace."""
     account_ids = {t.account_id for t in tasks if t.account_id}
@@ -213,6 +229,12 @@ def _describe(session: Session, staff: StaffActor, tasks: Sequence[TaskRead]) ->
         query = scoped_select(staff, ApprovalRequest).where(col(ApprovalRequest.id).in_(approval_ids))
         for appr in session.exec(query):
             sources[("approval", appr.id or 0)] = appr.title
+    for kind, (model, name) in _SOURCE_NAMES.items():
+        ids = {t.source_id for t in tasks if t.source_type == kind}
+        if ids:
+            query = scoped_select(staff, model).where(col(model.id).in_(ids))  # type: ignore[attr-defined]
+            for row in session.exec(query):
+                sources[(kind, row.id or 0)] = str(getattr(row, name))
     return [
         TaskView(
             **t.model_dump(),

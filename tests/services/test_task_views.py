@@ -7,7 +7,15 @@ import pytest
 from sqlmodel import select
 
 from models import ApprovalStatus, AuditEvent, FollowUpTask, Role, TaskStatus
-from portal_app.services import approvals, audit, estimates, tasks
+from portal_app.services import (
+    approvals,
+    audit,
+    deliveries,
+    document_requests,
+    estimates,
+    messages,
+    tasks,
+)
 from portal_app.services.errors import NotFound, ValidationFailed
 from portal_app.services.lines import LineInput
 from tests.factories import make_task, make_tenant
@@ -85,6 +93,24 @@ def test_source_labels_name_estimates_and_approvals_of_the_workspace(session, te
     session.commit()
     labels = {t.title: t.source_label for t in tasks.list_tasks(session, a.owner, limit=10).items}
     assert labels == {"t1": f"{est.number} Website", "t2": "Hero artwork", "t3": "", "t4": ""}
+
+
+def test_source_labels_name_threads_requests_and_deliveries_of_the_workspace(session, tenants):
+    a, b = tenants
+    thread = messages.start_thread(session, a.team_lead, a.account.id, subject="Invoice address", body="Hi")
+    request = document_requests.create_document_request(
+        session, a.team_lead, a.account.id, title="Insurance papers", items=["Certificate"]
+    )
+    delivery = deliveries.create_delivery(session, a.team_lead, a.account.id, reference="DEL-77")
+    theirs = messages.start_thread(session, b.team_lead, b.account.id, subject="Secret", body="Hi")
+    make_task(session, a.ws, source_type="message_thread", source_id=thread.id, title="t1")
+    make_task(session, a.ws, source_type="document_request", source_id=request.id, title="t2")
+    make_task(session, a.ws, source_type="delivery", source_id=delivery.id, title="t3")
+    # A forged id pointing into another workspace never shows that workspace's subject.
+    make_task(session, a.ws, source_type="message_thread", source_id=theirs.id, title="t4")
+    session.commit()
+    labels = {t.title: t.source_label for t in tasks.list_tasks(session, a.owner, limit=10).items}
+    assert labels == {"t1": "Invoice address", "t2": "Insurance papers", "t3": "DEL-77", "t4": ""}
 
 
 def test_get_task_of_another_workspace_is_not_found(session, tenants):

@@ -162,6 +162,12 @@ def test_billing_only_contact_gets_not_found(
     assert "Website rebuild" not in repr(state.dict()) and "Artwork" not in repr(state.dict())
     # The shell still shows the way on, without the operations areas.
     assert [n.label for n in state.portal_nav] == ["Home", "Invoices", "Statements", "Messages"]  # type: ignore[attr-defined]
+    # The phone's bottom bar groups invoices and statements under one tab.
+    assert [(n.label, n.href) for n in state.portal_tabs] == [  # type: ignore[attr-defined]
+        ("Home", routes.PORTAL),
+        ("Billing", routes.PORTAL_INVOICES),
+        ("Messages", routes.PORTAL_MESSAGES),
+    ]
 
 
 def test_staff_and_anonymous_get_no_portal_data(db: Session) -> None:
@@ -465,3 +471,32 @@ def test_forged_or_incomplete_answers_are_refused(db: Session, form: Any) -> Non
     db.rollback()
     assert db.get(ApprovalRequest, appr.id).status is ApprovalStatus.PENDING  # type: ignore[union-attr]
     assert tasks_for(db, "approval", appr.id) == 0
+
+
+def test_bottom_bar_groups_decisions_and_billing_and_keeps_counts_and_active() -> None:
+    from components.shell import NavItem
+    from state.pages import portal_tabs
+
+    def item(label: str, href: str, active: bool = False, count: int = 0) -> NavItem:
+        return NavItem(label=label, href=href, group="", icon="dot", active=active, count=count)
+
+    tabs = portal_tabs(
+        [
+            item("Home", routes.PORTAL),
+            item("Estimates", routes.PORTAL_ESTIMATES),
+            item("Approvals", routes.PORTAL_APPROVALS, active=True),
+            item("Invoices", routes.PORTAL_INVOICES),
+            item("Statements", routes.PORTAL_STATEMENTS),
+            item("Documents", routes.PORTAL_DOCUMENTS),
+            item("Messages", routes.PORTAL_MESSAGES, count=2),
+            item("Deliveries", routes.PORTAL_DELIVERIES),
+        ]
+    )
+    assert [(t.label, t.href, t.active, t.count) for t in tabs] == [
+        ("Home", routes.PORTAL, False, 0),
+        ("Decisions", routes.PORTAL_ESTIMATES, True, 0),
+        ("Billing", routes.PORTAL_INVOICES, False, 0),
+        ("Documents", routes.PORTAL_DOCUMENTS, False, 0),
+        ("Messages", routes.PORTAL_MESSAGES, False, 2),
+        ("Deliveries", routes.PORTAL_DELIVERIES, False, 0),
+    ]

@@ -283,3 +283,33 @@ def test_approval_detail_shows_answer_and_its_tasks(db: Session, two: Any) -> No
     assert state.answered and state.answer_note == "Bigger logo" and state.answered_by != ""
     assert len(state.tasks) == 1 and state.tasks[0].href.startswith("/app/tasks/")
     assert state.can_cancel is False
+
+
+def test_task_rows_link_conversations_requests_and_deliveries_by_name() -> None:
+    from models import TaskStatus
+    from portal_app import routes
+    from portal_app.services.tasks import TaskView
+    from state.tasks import task_row
+
+    def view(kind: str, label: str) -> TaskView:
+        return TaskView.model_construct(
+            id=5,
+            title="t",
+            source_type=kind,
+            source_id=9,
+            status=TaskStatus.OPEN,
+            due_at=None,
+            assignee_role=None,
+            assignee_user_id=None,
+            assignee_name="",
+            account_name="",
+            source_label=label,
+        )
+
+    thread = task_row(view("message_thread", "Invoice address"))
+    assert (thread.source_kind, thread.source_label) == ("Conversation", "Invoice address")
+    assert thread.source_href == routes.record_url(routes.STAFF_MESSAGES, 9)
+    assert task_row(view("delivery", "DEL-7")).source_href == routes.record_url(routes.STAFF_DELIVERIES, 9)
+    # A file sent for review has no page of its own; an unnamed source (another workspace's id) is never a link.
+    assert task_row(view("intake_file", "scan.pdf")).source_href == ""
+    assert task_row(view("document_request", "")).source_href == ""

@@ -71,6 +71,7 @@ def portal_page(S: Any, content: rx.Component) -> rx.Component:
     return portal_shell(
         rx.cond(rx.State.is_hydrated & (S.gate == "ready"), content, _gate(S)),
         nav=S.portal_nav,
+        tabs=S.portal_tabs,
         account_name=S.account_name,
         workspace_name=S.team_name,
         switcher=switcher(

@@ -179,7 +179,7 @@ def _facts() -> rx.Component:
                 rx.cond(r.record_href != "", rx.link(r.record, href=r.record_href), rx.text(r.record)),
             ),
             ("Item", rx.cond(r.item != "", rx.text(r.item, word_break="break-word"), rx.text("—"))),
-            ("File", rx.text(r.file_name, " · ", r.size, " · ", r.type_label, word_break="break-all")),
+            ("File", rx.text(r.file_name, " · ", r.size, " · ", r.type_label, overflow_wrap="anywhere")),
             ("Received", rx.text(r.received, title=r.received_exact)),
         ]
     )

@@ -155,7 +155,11 @@ def _main() -> rx.Component:
                 rx.text(D.detail, size="2", white_space="pre-wrap", word_break="break-word"),
             ),
         ),
-        rx.cond(D.can_reply, _reply_card()),
+        rx.cond(
+            D.can_reply,
+            _reply_card(),
+            rx.cond(D.thread_href != "", rx.link("Open the conversation", href=D.thread_href, size="2")),
+        ),
         section_card(
             "History",
             rx.cond(D.can_manage, _comment_form()),
