@@ -16,6 +16,7 @@ from models.identity import AuthSession, OidcLogin, SessionKind, User
 from models.intake import IntakeFile, IntakeKind, IntakeStatus
 from models.invoice import Invoice, InvoiceLine, InvoiceStatus, Payment
 from models.message import Message, MessageThread, ThreadSeen
+from models.reminder import JobLease, ReminderDigest, ReminderPause, ReminderSent
 from models.request import (
     ApprovalRequest,
     ApprovalStatus,
@@ -66,6 +67,7 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",
+    "JobLease",
     "MagicLink",
     "MailStatus",
     "MemberInvitation",
@@ -77,6 +79,9 @@ __all__ = [
     "OutboxMail",
     "Payment",
     "PlatformState",
+    "ReminderDigest",
+    "ReminderPause",
+    "ReminderSent",
     "Role",
     "SessionKind",
     "StatementSnapshot",

@@ -51,6 +51,8 @@ class Contact(SQLModel, table=True):
     user_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     deactivated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the contact turned reminder mails off (the signed link in every reminder); other mails still arrive.
+    reminders_off_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ContactAccess(SQLModel, table=True):

@@ -100,6 +100,7 @@ class ContactRead(ReadModel):
     name: str
     status: ContactStatus
     created_at: datetime
+    reminders_off_at: datetime | None = None  # turned reminder mails off (the signed link in one)
 
 
 class ContactAccessRead(ReadModel):

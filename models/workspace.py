@@ -39,6 +39,10 @@ class Workspace(SQLModel, table=True):
     # Printed on invoices and statements (bank details, how to pay); empty: "Please quote <number> ...".
     payment_instructions: str = Field(default="", max_length=2000)
     customer_mails_enabled: bool = True  # off: no notification mail reaches contacts (sign-in links still do)
+    # IANA name: "on the due date" means this zone's date (reminders, and what "today" is for the workspace).
+    time_zone: str = Field(default="UTC", max_length=64)
+    # The reminder schedule as JSON (services/reminders.ReminderPolicy); "" = the defaults.
+    reminder_policy: str = Field(default="", sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # Who created it (a counter for the per-user creation limit, not an ownership claim: owners are memberships).
     # No foreign key, so the column could be added without rebuilding this much-referenced table on SQLite.

@@ -1,5 +1,5 @@
 """Operational commands: ``python -m portal_app.manage migrate | seed | verify-audit | reseal-audit |
-expire-estimates | digest [--dry-run]``."""
+expire-estimates | digest [--dry-run] | remind [--dry-run]``."""
 
 from __future__ import annotations
 
@@ -103,13 +103,40 @@ def digest(*, dry_run: bool) -> None:
     print(f"{count} daily digests {'would be queued' if dry_run else 'queued'}")
 
 
+def remind(*, dry_run: bool) -> None:
+    """Queue today's reminder mails now (the mail loop does it through the day), or with ``dry_run`` print what
+    would be queued; each (contact, day) gets one mail."""
+    from datetime import UTC, datetime
+
+    from portal_app.db import get_engine
+    from portal_app.services import reminders
+
+    now = datetime.now(UTC)
+    with Session(get_engine(), expire_on_commit=False) as session:
+        if dry_run:
+            planned = reminders.dry_run(session, now=now)
+            pending = [p for p in planned if not p.already_sent]
+        else:
+            planned = pending = reminders.sweep_report(session, now=now, from_hour=0)
+    for p in planned:
+        state = " (already sent)" if p.already_sent else ""
+        print(f"{p.day.isoformat()} {p.workspace_name} -> {p.contact_name} <{p.contact_email}>{state}")
+        print(f"  {p.subject}")
+        for line, link in zip(p.lines, p.links, strict=True):
+            print(f"  - {line}  {link}")
+    print(f"{len(pending)} reminder mails {'would be queued' if dry_run else 'queued'}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m portal_app.manage")
     parser.add_argument(
-        "command", choices=["migrate", "seed", "verify-audit", "reseal-audit", "expire-estimates", "digest"]
+        "command",
+        choices=["migrate", "seed", "verify-audit", "reseal-audit", "expire-estimates", "digest", "remind"],
     )
     parser.add_argument(
-        "--dry-run", action="store_true", help="digest: count the mails it would queue, queue nothing"
+        "--dry-run",
+        action="store_true",
+        help="digest, remind: show what would be queued, queue nothing",
     )
     parser.add_argument(
         "--accept-unkeyed",
@@ -127,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         return reseal_audit(accept_unkeyed=args.accept_unkeyed)
     elif args.command == "digest":
         digest(dry_run=args.dry_run)
+    elif args.command == "remind":
+        remind(dry_run=args.dry_run)
     else:
         expire_estimates()
     return 0

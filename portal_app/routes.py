@@ -74,6 +74,8 @@ MAGIC_LINK = "/auth/magic"
 MAGIC_LINK_REQUEST = "/auth/magic-link"
 CONTACT_INVITE = "/auth/contact-invite"
 DEV_MAILBOX = "/dev/mailbox"
+# The signed link in every reminder mail (GET shows a confirm page, POST turns the contact's reminders off).
+REMINDERS_UNSUBSCRIBE = "/auth/reminders/unsubscribe"
 
 
 # Files: downloads (PDF, CSV, intake files) and uploads. Backend routes (portal_app/api/): every request re-resolves

@@ -21,6 +21,7 @@ from portal_app.statuses import status_color, status_label
 from state.base import Events, event, parse_id
 from state.mixins import DetailMixin, ListMixin
 from state.pages import StaffArea, StaffPage
+from state.reminders import AccountRemindersMixin
 
 SHORT_LIST = 5
 
@@ -51,6 +52,7 @@ class ContactRow:
     billing: bool
     operations: bool
     documents: bool
+    reminders_off: bool = False  # the contact turned reminder mails off (the link in one)
 
 
 @dataclasses.dataclass
@@ -93,7 +95,7 @@ class AccountsListState(StaffPage, ListMixin, StaffArea):
         return None
 
 
-class AccountDetailState(StaffPage, DetailMixin, StaffArea):
+class AccountDetailState(StaffPage, DetailMixin, AccountRemindersMixin, StaffArea):
     NEED = Permission.ACCOUNTS_READ
 
     account_id: int = 0
@@ -150,10 +152,12 @@ class AccountDetailState(StaffPage, DetailMixin, StaffArea):
                 billing=a.can_billing,
                 operations=a.can_operations,
                 documents=a.can_documents,
+                reminders_off=c.reminders_off_at is not None,
             )
             for c, a in contacts.list_account_contacts(session, actor, account.id)
         ]
         self._fetch_records(session, actor, account.id)
+        self._fill_account_reminders(session, actor, account.id)
         return None
 
     def _fetch_records(self, session: Session, actor: StaffActor, account_id: int) -> None:

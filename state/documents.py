@@ -26,6 +26,7 @@ from portal_app.statuses import status_color, status_label
 from state.base import Events, event
 from state.mixins import DetailMixin, ListMixin
 from state.pages import StaffArea, StaffPage, SwitchOption
+from state.reminders import RecordRemindersMixin
 from state.tasks import ALL_STATUSES, TaskRow, account_choices, task_rows
 
 STATUS_VALUES = tuple(s.value for s in DocumentRequestStatus)
@@ -193,8 +194,9 @@ def item_views(detail: docs.DocumentRequestDetail) -> list[ItemView]:
     ]
 
 
-class DocumentDetailState(StaffPage, DetailMixin, StaffArea):
+class DocumentDetailState(StaffPage, DetailMixin, RecordRemindersMixin, StaffArea):
     NEED: ClassVar[Permission | None] = Permission.DOCUMENTS_READ
+    REMINDER_RECORD: ClassVar[str] = "document_request"
 
     title: str = ""
     status_label: str = ""
@@ -235,6 +237,7 @@ class DocumentDetailState(StaffPage, DetailMixin, StaffArea):
         self.files_waiting = detail.files_waiting
         self.tasks = self._tasks(session, actor, detail)
         self.can_cancel = role_has(actor.role, Permission.DOCUMENTS_MANAGE) and req.status in OPEN
+        self._fill_reminders(session, actor, req.id, req.account_id)
         return None
 
     def _tasks(

@@ -25,6 +25,7 @@ from state.base import Events, event
 from state.inputs import percent_text
 from state.mixins import DetailMixin, ListMixin
 from state.pages import StaffArea, StaffPage
+from state.reminders import RecordRemindersMixin
 from state.tasks import ALL_STATUSES, TaskRow, task_rows
 
 STATUS_VALUES = tuple(s.value for s in EstimateStatus)
@@ -156,8 +157,9 @@ def _line_summary(line: EstimateLineRead | None, currency: str) -> str:
 _CHANGE = {"added": ("Added", "green"), "removed": ("Removed", "red"), "changed": ("Changed", "amber")}
 
 
-class EstimateDetailState(StaffPage, DetailMixin, StaffArea):
+class EstimateDetailState(StaffPage, DetailMixin, RecordRemindersMixin, StaffArea):
     NEED: ClassVar[Permission | None] = Permission.ESTIMATES_READ
+    REMINDER_RECORD: ClassVar[str] = "estimate"
 
     number: str = ""
     title: str = ""
@@ -247,6 +249,7 @@ class EstimateDetailState(StaffPage, DetailMixin, StaffArea):
         self.can_reissue = manage and est.status in estimates.REISSUABLE
         self.edit_href = routes.record_url(routes.STAFF_ESTIMATES, est.id, routes.EDIT)
         self.pdf_href = routes.file_url(routes.FILES_ESTIMATES, est.id, ".pdf")
+        self._fill_reminders(session, actor, est.id, est.account_id)
         return None
 
     def _fill_decision(self, est: EstimateRead, decided_by: str, signature: str) -> None:

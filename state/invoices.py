@@ -28,6 +28,7 @@ from state.base import Events, event
 from state.inputs import InputError, parse_day, parse_money, percent_text
 from state.mixins import DetailMixin, FormMixin, ListMixin
 from state.pages import StaffArea, StaffPage, SwitchOption
+from state.reminders import RecordRemindersMixin
 from state.tasks import ALL_STATUSES, TaskRow, account_choices, task_rows
 
 STATUS_VALUES = tuple(s.value for s in InvoiceStatus)
@@ -169,8 +170,9 @@ def _file_kind(sniffed: str) -> str:
     return known.get(sniffed, sniffed or "Unknown")
 
 
-class InvoiceDetailState(StaffPage, DetailMixin, FormMixin, StaffArea):
+class InvoiceDetailState(StaffPage, DetailMixin, FormMixin, RecordRemindersMixin, StaffArea):
     NEED: ClassVar[Permission | None] = Permission.INVOICES_READ
+    REMINDER_RECORD: ClassVar[str] = "invoice"
 
     number: str = ""
     status_label: str = ""
@@ -252,6 +254,7 @@ class InvoiceDetailState(StaffPage, DetailMixin, FormMixin, StaffArea):
         self._fill_proofs(detail)
         self.tasks = self._tasks(session, actor, detail)
         self._fill_actions(actor, detail)
+        self._fill_reminders(session, actor, inv.id, inv.account_id)
         return None
 
     def _fill_proofs(self, detail: InvoiceDetail) -> None:

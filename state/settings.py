@@ -1,4 +1,5 @@
-"""Workspace settings (``/app/settings``): the workspace, members and invitations, the Customer Portal module.
+"""Workspace settings (``/app/settings``): the workspace, members and invitations, the Customer Portal module and
+reminders (the schedule, the time zone and today's reminders: ``state/reminders.py``).
 
 Every member may read it (``members:read``); inviting, changing roles and removing need ``members:manage`` and the
 module switch ``workspace:manage``: the page only hides what a role cannot do, the services refuse it anyway.
@@ -21,6 +22,7 @@ from portal_app.services.permissions import ROLE_LABELS, ROLE_RANK, Permission, 
 from state.base import Events, event, parse_id
 from state.mixins import FormMixin
 from state.pages import StaffArea, StaffPage
+from state.reminders import ReminderSettingsMixin
 
 SEATS = 6
 
@@ -58,7 +60,7 @@ def _as_role(value: Any) -> Role | None:
         return None
 
 
-class SettingsState(StaffPage, FormMixin, StaffArea):
+class SettingsState(StaffPage, FormMixin, ReminderSettingsMixin, StaffArea):
     NEED = Permission.MEMBERS_READ
 
     portal_enabled: bool = False
@@ -114,6 +116,7 @@ class SettingsState(StaffPage, FormMixin, StaffArea):
         self.grantable_roles = [RoleOption(value=r.value, label=ROLE_LABELS[r]) for r in grantable]
         if self.invite_role not in {r.value for r in grantable} and grantable:
             self.invite_role = grantable[-1].value
+        self._fill_reminder_settings(session, actor)
         return None
 
     @rx.var

@@ -11,7 +11,9 @@ import dataclasses
 from sqlmodel import Session
 
 from portal_app import routes
+from portal_app.services import reminders
 from portal_app.services.access import StaffActor
+from portal_app.services.permissions import Permission, role_has
 from state.base import Events
 from state.pages import StaffArea, StaffPage
 
@@ -41,6 +43,9 @@ class Destination:
 
 class StaffHomeState(StaffPage, StaffArea):
     destinations: list[Destination] = []
+    # Owners and managers: what the reminders did this week ("" for other roles).
+    reminders_sent: str = ""
+    reminders_followed: str = ""
 
     def _fetch(self, session: Session, actor: StaffActor) -> Events:
         # The navigation rows are already filtered by the member's permissions: the home lists the same areas.
@@ -49,4 +54,15 @@ class StaffHomeState(StaffPage, StaffArea):
             for item in self.nav
             if item.href != routes.STAFF
         ]
+        self.reminders_sent = self.reminders_followed = ""
+        if role_has(actor.role, Permission.WORKSPACE_MANAGE):
+            stats = reminders.week_stats(session, actor)
+            self.reminders_sent = (
+                f"{stats.sent} reminder{'s' if stats.sent != 1 else ''} sent in the last 7 days "
+                f"({stats.mails} mail{'s' if stats.mails != 1 else ''})"
+            )
+            share = f" ({round(100 * stats.followed / stats.sent)} %)" if stats.sent else ""
+            self.reminders_followed = (
+                f"{stats.followed} followed within 3 days by an upload, a decision or a payment{share}"
+            )
         return None

@@ -23,6 +23,7 @@ from portal_app.api.files import file_routes
 from portal_app.api.mailbox import mailbox_routes
 from portal_app.api.portal_links import portal_link_routes
 from portal_app.api.public import public_routes
+from portal_app.api.reminders import reminder_routes
 from portal_app.settings import Environment, get_settings
 
 __all__ = ["SecurityHeadersMiddleware", "build_api", "content_security_policy", "security_headers"]
@@ -108,6 +109,7 @@ def build_api() -> Starlette:
             *public_routes(),
             *file_routes(),
             *portal_link_routes(),
+            *reminder_routes(),
             *mailbox_routes(),
             *auth_routes(),
             # The development identity provider exists only in dev/test without a configured issuer;

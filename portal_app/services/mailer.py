@@ -355,12 +355,38 @@ def run_daily_digest(session: Session, *, now: datetime | None = None) -> int | 
     return count
 
 
+# The reminder sweep (reminders.sweep) runs at most once per interval in each process; its database lease lets one
+# worker at a time run it, and its per-(contact, day) markers keep each reminder mail to one.
+REMINDER_INTERVAL = timedelta(minutes=10)
+_reminders_at: datetime | None = None  # when this process last started the sweep
+
+
+def run_reminders(session: Session, *, now: datetime | None = None) -> int | None:
+    """Sweep reminders when ``REMINDER_INTERVAL`` has passed since this process last did; ``None`` when not due.
+
+    Errors are logged (kind only) and retried after the interval; they never stop the outbox from draining."""
+    global _reminders_at
+    now = now or utcnow()
+    if _reminders_at is not None and now - _reminders_at < REMINDER_INTERVAL:
+        return None
+    _reminders_at = now
+    from portal_app.services import reminders
+
+    try:
+        return reminders.sweep(session, now=now)
+    except Exception as exc:  # noqa: BLE001  the mail loop must keep sending
+        session.rollback()
+        log.error("reminder sweep failed: %s", type(exc).__name__)
+        return None
+
+
 def _run_once() -> DeliveryReport:
     from portal_app.db import session_scope
 
     with session_scope() as session:
         sweep_expired_links(session)
         run_daily_digest(session)
+        run_reminders(session)
         return _deliver(session)
 
 

@@ -157,6 +157,11 @@ def staff_link(path: str, record_id: int | None = None) -> str:
     return routes.absolute_url(routes.record_url(path, record_id) if record_id else path)
 
 
+def reminders_unsubscribe_link(token: str) -> str:
+    """The absolute URL of the page that turns a contact's reminder mails off (``token`` signs who it is)."""
+    return routes.absolute_url(f"{routes.REMINDERS_UNSUBSCRIBE}/{token}")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Recipients
 

@@ -363,3 +363,16 @@ def test_the_staff_navigation_counts_what_waits_for_the_member(db: Session) -> N
     call(lead, "load")
     assert routes.STAFF_REVIEW not in {n.href for n in lead.nav}  # team leads do not review
     db.commit()
+
+
+def test_the_owner_home_says_what_the_reminders_did_this_week(db: Session) -> None:
+    t = make_tenant(db)
+    db.commit()
+    state = page_state(StaffHomeState, staff_token(db, t.owner.user_id, t.ws.id))
+    call(state, "load")
+    assert state.reminders_sent.startswith("0 reminders sent in the last 7 days")
+    assert state.reminders_followed.startswith("0 followed within 3 days")
+    lead = page_state(StaffHomeState, staff_token(db, t.team_lead.user_id, t.ws.id))
+    call(lead, "load")
+    assert lead.reminders_sent == "" and lead.reminders_followed == ""
+    db.commit()

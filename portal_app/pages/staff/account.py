@@ -9,6 +9,7 @@ import reflex as rx
 
 from components.badges import status_badge
 from components.detail import facts_list
+from components.reminders import account_reminders_panel, reminders_off_badge
 from components.table import Column, data_table
 from components.ui import confirm_button, flag_badge, link_button, section_card
 from portal_app import routes
@@ -18,7 +19,9 @@ from state.accounts import AccountDetailState
 D = AccountDetailState
 
 TITLE = "Customer account — Customer Portal"
-DESCRIPTION = "A customer account: its contacts and what they may see, its estimates and approvals."
+DESCRIPTION = (
+    "A customer account: its contacts and what they may see, its reminders, its estimates and approvals."
+)
 
 
 def _contact_actions(c: Any) -> rx.Component:
@@ -72,7 +75,12 @@ def _contact_cells(c: Any) -> list[rx.Component]:
             spacing="0",
             align="start",
         ),
-        status_badge(c.status_label, c.status_color),
+        rx.flex(
+            status_badge(c.status_label, c.status_color),
+            reminders_off_badge(c.reminders_off),
+            gap="4px",
+            wrap="wrap",
+        ),
         rx.hstack(
             flag_badge("Billing", c.billing),
             flag_badge("Operations", c.operations),
@@ -187,6 +195,7 @@ def account_page() -> rx.Component:
                 description="Who may sign in to the portal for this account, and what each may see there.",
                 id="contacts-panel",
             ),
+            account_reminders_panel(D, D.name),
             rx.grid(
                 _records(
                     "Estimates",

@@ -10,6 +10,7 @@ import reflex as rx
 from components.badges import status_badge
 from components.detail import detail_layout, note_block
 from components.dialog import confirm_dialog
+from components.reminders import record_reminders_card
 from components.table import data_table
 from components.tasks import record_tasks
 from components.ui import section_card, server_link
@@ -166,6 +167,7 @@ def document_detail_page() -> rx.Component:
                     empty="No open follow-up tasks. Each file a contact sends raises one for a reviewer.",
                     id="document-tasks",
                 ),
+                record_reminders_card(D, record_word="this document request"),
                 spacing="4",
                 width="100%",
             ),

@@ -11,6 +11,7 @@ import reflex as rx
 from components.badges import status_badge
 from components.detail import detail_layout, page_header
 from components.dialog import confirm_dialog
+from components.reminders import record_reminders_card
 from components.table import Column, data_table, empty_state, filter_select, filtered_empty, pager, search_box
 from components.tasks import record_tasks
 from components.ui import download_button, link_button, section_card
@@ -360,6 +361,7 @@ def estimate_detail_page() -> rx.Component:
                 _decision_card(),
                 _lines_card(),
                 record_tasks(D.tasks, title="Follow-up tasks", id="estimate-tasks"),
+                record_reminders_card(D, record_word="this estimate"),
                 _history_card(),
                 _preview_card(),
                 spacing="4",

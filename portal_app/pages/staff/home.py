@@ -58,6 +58,17 @@ def staff_home() -> rx.Component:
                     align="end",
                 ),
             ),
+            rx.cond(
+                S.reminders_sent != "",
+                rx.callout(
+                    rx.text(S.reminders_sent, ": ", S.reminders_followed, "."),
+                    icon="bell-ring",
+                    size="1",
+                    color_scheme="gray",
+                    id="reminder-stats",
+                    width="100%",
+                ),
+            ),
             rx.text("Where your work is, for your role:", size="3", color_scheme="gray"),
             rx.grid(
                 rx.foreach(S.destinations, _destination),

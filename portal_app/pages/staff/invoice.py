@@ -12,6 +12,7 @@ from components.detail import detail_layout, note_block, totals_list
 from components.dialog import confirm_dialog
 from components.form import control_field, control_props, field, stacked_form, submit_button
 from components.line_items import lines_table
+from components.reminders import record_reminders_card
 from components.table import Column, data_table, empty_state
 from components.tasks import record_tasks
 from components.ui import download_button, link_button, section_card, server_link
@@ -254,6 +255,7 @@ def invoice_detail_page() -> rx.Component:
                     empty="No open follow-up tasks. A payment proof raises one for a reviewer.",
                     id="invoice-tasks",
                 ),
+                record_reminders_card(D, record_word="this invoice"),
                 spacing="4",
                 width="100%",
             ),

@@ -7,6 +7,7 @@ from typing import Any
 import reflex as rx
 
 from components.form import control_field, field, submit_button
+from components.reminders import reminder_schedule_panel, todays_reminders_panel
 from components.toggle import switch_row
 from components.ui import confirm_button, empty_text, section_card, visually_hidden
 from portal_app import routes
@@ -18,7 +19,9 @@ S = SettingsState
 A = StaffArea
 
 TITLE = "Workspace settings — Customer Portal"
-DESCRIPTION = "Your workspace's members and roles, pending invitations and the Customer Portal module."
+DESCRIPTION = (
+    "Your workspace's members and roles, pending invitations, the Customer Portal module and reminders."
+)
 
 
 # -- members -----------------------------------------------------------------------------------------------------
@@ -322,6 +325,14 @@ def settings_page() -> rx.Component:
                 _members_panel(),
                 rx.vstack(_module_panel(), _mail_panel(), _billing_panel(), spacing="6", width="100%"),
                 columns=rx.breakpoints(initial="1", lg="2fr 1fr"),
+                gap="24px",
+                width="100%",
+                align_items="start",
+            ),
+            rx.grid(
+                reminder_schedule_panel(S),
+                todays_reminders_panel(S),
+                columns=rx.breakpoints(initial="1", lg="1fr 1fr"),
                 gap="24px",
                 width="100%",
                 align_items="start",
