@@ -130,6 +130,17 @@ def portal_tabs(nav: list[NavItem]) -> list[NavItem]:
     return tabs
 
 
+def portal_group(nav: list[NavItem]) -> list[NavItem]:
+    """The pages that share the current page's tab when there are several ("Estimates", "Approvals" under
+    Decisions): on a phone the bottom bar opens only the first, so the page shows links to the others."""
+    current = next((item for item in nav if item.active), None)
+    if current is None or current.href not in PORTAL_TABS:
+        return []
+    group = PORTAL_TABS[current.href][0]
+    pages = [item for item in nav if PORTAL_TABS.get(item.href, ("", ""))[0] == group]
+    return pages if len(pages) > 1 else []
+
+
 def _active(href: str, path: str) -> bool:
     home = href in (routes.STAFF, routes.PORTAL)
     return path == href if home else path == href or path.startswith(href + "/")
@@ -210,6 +221,7 @@ class ContactArea(BaseState):
     account_options: list[SwitchOption] = []
     portal_nav: list[NavItem] = []
     portal_tabs: list[NavItem] = []  # the phone's bottom bar (grouped)
+    portal_group: list[NavItem] = []  # the other pages of the current page's tab, linked from the page
 
     def _fill_contact_shell(self, session: Session, principal: Principal, actor: ContactActor) -> None:
         account = accounts.portal_get_account(session, actor)
@@ -233,6 +245,7 @@ class ContactArea(BaseState):
             if need is None or need in actor.permissions
         ]
         self.portal_tabs = portal_tabs(self.portal_nav)
+        self.portal_group = portal_group(self.portal_nav)
         self._set_viewer(principal, name=account.name, context="Customer portal")
 
     @event

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.e2e.server import RunningApp, start
 
@@ -32,6 +32,8 @@ CHROMIUM_ARGS = [
 ]
 # Reflex answers events over a websocket; give a page a little longer than Playwright's default to settle.
 TIMEOUT_MS = 20_000
+# Assertions wait as long as actions do: on a busy 2-core machine a toast can take longer than Playwright's 5 s.
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

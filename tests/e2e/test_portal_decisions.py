@@ -95,7 +95,8 @@ def test_contact_requests_changes_and_approves_an_approval(new_page: NewPage) ->
     both_widths(page, "portal-estimate-changes-requested")
 
     # The approval request, answered with a comment.
-    page.get_by_role("link", name="Approvals", exact=True).first.click()
+    # On a phone the bottom bar's "Decisions" tab holds estimates and approvals; the page links between them.
+    page.get_by_role("navigation", name="In this section").get_by_role("link", name="Approvals").click()
     page.wait_for_url(re.compile(r".*/portal/approvals/?$"))
     expect(page.get_by_role("heading", name="Approvals", level=1)).to_be_visible()
     both_widths(page, "portal-approvals")

@@ -500,3 +500,20 @@ def test_bottom_bar_groups_decisions_and_billing_and_keeps_counts_and_active() -
         ("Messages", routes.PORTAL_MESSAGES, False, 2),
         ("Deliveries", routes.PORTAL_DELIVERIES, False, 0),
     ]
+
+
+def test_grouped_pages_link_to_each_other_on_the_page() -> None:
+    from state.pages import NavItem, portal_group
+
+    nav = [
+        NavItem("Home", routes.PORTAL, "", "house"),
+        NavItem("Estimates", routes.PORTAL_ESTIMATES, "", "file-text", active=True),
+        NavItem("Approvals", routes.PORTAL_APPROVALS, "", "badge-check"),
+        NavItem("Invoices", routes.PORTAL_INVOICES, "", "receipt"),
+    ]
+    assert [i.label for i in portal_group(nav)] == ["Estimates", "Approvals"]
+    # A group with one page the contact may see needs no links; a page outside any group neither.
+    nav[1].active, nav[3].active = False, True
+    assert portal_group(nav) == []
+    nav[3].active, nav[0].active = False, True
+    assert portal_group(nav) == []

@@ -66,10 +66,46 @@ def _gate(S: Any) -> rx.Component:
     )
 
 
+def _group_link(item: Any) -> rx.Component:
+    return rx.el.li(
+        rx.link(
+            item.label,
+            href=item.href,
+            aria_current=rx.cond(item.active, "page", None),
+            weight=rx.cond(item.active, "bold", "regular"),
+            size="2",
+            underline=rx.cond(item.active, "always", "hover"),
+        ),
+        list_style="none",
+    )
+
+
+def _group_nav(S: Any) -> rx.Component:
+    """Links between the pages of one tab (Estimates · Approvals, Invoices · Statements), for phones, whose bottom
+    bar opens only the first of them."""
+    return rx.cond(
+        S.portal_group.length() > 0,
+        rx.el.nav(
+            rx.el.ul(
+                rx.foreach(S.portal_group, _group_link),
+                display="flex",
+                gap="16px",
+                margin="0",
+                padding="0",
+            ),
+            aria_label="In this section",
+            class_name="portal-group-nav",
+            margin_bottom="12px",
+            # From 576 px the top navigation lists every page; below it only the bottom bar's tabs show.
+            display=rx.breakpoints(initial="block", sm="none"),
+        ),
+    )
+
+
 def portal_page(S: Any, content: rx.Component) -> rx.Component:
     """A contact page: the portal shell, then ``content`` when the gate is ready, otherwise the gate."""
     return portal_shell(
-        rx.cond(rx.State.is_hydrated & (S.gate == "ready"), content, _gate(S)),
+        rx.cond(rx.State.is_hydrated & (S.gate == "ready"), rx.fragment(_group_nav(S), content), _gate(S)),
         nav=S.portal_nav,
         tabs=S.portal_tabs,
         account_name=S.account_name,
