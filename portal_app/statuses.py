@@ -47,7 +47,10 @@ STATUS_TABLE: dict[str, dict[str, tuple[str, str]]] = {
     "document_request": {
         "open": ("Requested", AMBER),
         "submitted": ("In review", BLUE),
-        "fulfilled": ("Fulfilled", GREEN),
+        "fulfilled": (
+            "Complete",
+            GREEN,
+        ),  # every checklist item has an accepted file (contacts read the same word)
         "cancelled": ("Cancelled", GREY),
     },
     "intake": {
