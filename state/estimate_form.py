@@ -3,7 +3,6 @@ its next version (``/app/estimates/[id]/edit``). The lines and their totals are 
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, ClassVar
 
 import reflex as rx
@@ -11,9 +10,8 @@ from sqlmodel import Session
 
 from models import EstimateStatus
 from portal_app import routes
-from portal_app.services import accounts, estimates
+from portal_app.services import estimates
 from portal_app.services.access import StaffActor
-from portal_app.services.errors import NotFound
 from portal_app.services.permissions import Permission
 from portal_app.statuses import status_label
 from state.base import Events, event, parse_id
@@ -21,57 +19,29 @@ from state.inputs import InputError, parse_day
 from state.line_items import LineItemsMixin
 from state.mixins import FormMixin
 from state.pages import StaffArea, StaffPage
+from state.priced_form import PricedFormMixin
 
 
-@dataclasses.dataclass
-class AccountOption:
-    id: str
-    label: str
-    currency: str
-
-
-class EstimateFormState(StaffPage, FormMixin, LineItemsMixin, StaffArea):
+class EstimateFormState(StaffPage, FormMixin, LineItemsMixin, PricedFormMixin, StaffArea):
     """``/app/estimates/new`` and ``/app/estimates/[id]/edit``: a draft is edited in place, a shared (or
     declined, changes-requested, expired) estimate is re-issued as its next version, anything else is locked."""
 
     NEED: ClassVar[Permission | None] = Permission.ESTIMATES_MANAGE
 
-    mode: str = "new"  # "new", "edit", "reissue", "locked"; intent only: the services check the status again
-    number: str = ""
+    # mode: "new", "edit", "reissue", "locked"
     version: int = 0
-    status_text: str = ""
-    account_id: str = ""
-    account_name: str = ""
-    account_choices: list[AccountOption] = []
     title: str = ""
     valid_until: str = ""
-    customer_notes: str = ""
-    internal_notes: str = ""
-    _done_id: int = 0
 
     # -- loading
-
-    def _editing_id(self) -> int | None:
-        """The route's ``[id]`` on the edit page (untrusted: the services scope it); None on the new page."""
-        raw = self.router.page.params.get("id")
-        if raw is None:
-            return None
-        record_id = parse_id(raw)
-        if record_id is None:
-            raise NotFound()
-        return record_id
 
     def _fetch(self, session: Session, actor: StaffActor) -> Events:
         self._new_form()
         self._done_id = 0
         record_id = self._editing_id()
         if record_id is None:
-            page = accounts.list_accounts(session, actor, limit=100)
-            self.account_choices = [AccountOption(str(a.id), a.name, a.currency) for a in page.items]
+            self._offer_accounts(session, actor)
             self.mode, self.number, self.version, self.status_text = "new", "", 1, ""
-            only = self.account_choices[0] if len(self.account_choices) == 1 else None
-            self.account_id, self.account_name = (only.id, only.label) if only else ("", "")
-            self.currency = only.currency if only else ""
             self.title = self.valid_until = self.customer_notes = self.internal_notes = ""
             self._start_lines()
         else:
@@ -106,32 +76,15 @@ class EstimateFormState(StaffPage, FormMixin, LineItemsMixin, StaffArea):
     def _editable(self) -> bool:
         return self.mode in ("new", "edit", "reissue")
 
-    @event
-    def choose_account(self, value: str) -> Events:
-        def work(session: Session, actor: StaffActor) -> Events:
-            chosen = next((a for a in self.account_choices if a.id == value), None)
-            if self.mode != "new" or chosen is None:
-                return None
-            self.account_id, self.account_name, self.currency = chosen.id, chosen.label, chosen.currency
-            self.errors = {k: v for k, v in self.errors.items() if k != "account_id"}
-            self._recompute()
-            return None
-
-        return self._act(work)
-
     # -- saving
 
     def _take(self, form: dict[str, Any]) -> None:
         """Keep everything typed (so an error shows the form as it was sent)."""
 
-        def text(name: str, current: str, limit: int) -> str:
-            raw = form.get(name)
-            return raw[: limit + 1] if isinstance(raw, str) else current
-
-        self.title = text("title", self.title, 200)
-        self.valid_until = text("valid_until", self.valid_until, 20)
-        self.customer_notes = text("customer_notes", self.customer_notes, 4000)
-        self.internal_notes = text("internal_notes", self.internal_notes, 4000)
+        self.title = self._typed(form, "title", self.title, 200)
+        self.valid_until = self._typed(form, "valid_until", self.valid_until, 20)
+        self.customer_notes = self._typed(form, "customer_notes", self.customer_notes, 4000)
+        self.internal_notes = self._typed(form, "internal_notes", self.internal_notes, 4000)
         self._take_lines(form)
 
     @event
@@ -147,17 +100,7 @@ class EstimateFormState(StaffPage, FormMixin, LineItemsMixin, StaffArea):
             self.errors = {}
             self._take(form)
             if self.mode == "new":
-                chosen = next(
-                    (a for a in self.account_choices if a.id == str(form.get("account_id", ""))), None
-                )
-                if chosen is None:
-                    self._fail("account_id", "Choose the customer account this estimate is for.")
-                else:
-                    self.account_id, self.account_name, self.currency = (
-                        chosen.id,
-                        chosen.label,
-                        chosen.currency,
-                    )
+                self._pick_account(form, "Choose the customer account this estimate is for.")
             if self.mode != "reissue":
                 self.title = " ".join(self.title.split())
                 if not self.title:

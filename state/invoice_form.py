@@ -11,58 +11,35 @@ from sqlmodel import Session
 from models import InvoiceStatus
 from models.schemas import EstimateLineRead
 from portal_app import routes
-from portal_app.services import accounts, invoices
+from portal_app.services import invoices
 from portal_app.services.access import StaffActor
-from portal_app.services.errors import NotFound
 from portal_app.services.permissions import Permission
 from portal_app.statuses import status_label
 from state.base import Events, event, parse_id
-from state.estimate_form import AccountOption
 from state.inputs import InputError, parse_day
 from state.line_items import LineItemsMixin
 from state.mixins import FormMixin
 from state.pages import StaffArea, StaffPage
+from state.priced_form import PricedFormMixin
 
 
-class InvoiceFormState(StaffPage, FormMixin, LineItemsMixin, StaffArea):
+class InvoiceFormState(StaffPage, FormMixin, LineItemsMixin, PricedFormMixin, StaffArea):
     """``/app/invoices/new`` and ``/app/invoices/[id]/edit``: only a draft can change."""
 
     NEED: ClassVar[Permission | None] = Permission.INVOICES_MANAGE
 
-    mode: str = "new"  # "new", "edit", "locked"; intent only: the services check the status again
-    number: str = ""
-    status_text: str = ""
-    account_id: str = ""
-    account_name: str = ""
-    account_choices: list[AccountOption] = []
+    # mode: "new", "edit", "locked"
     due_date: str = ""
-    customer_notes: str = ""
-    internal_notes: str = ""
-    _done_id: int = 0
 
     # -- loading
-
-    def _editing_id(self) -> int | None:
-        """The route's ``[id]`` on the edit page (untrusted: the services scope it); None on the new page."""
-        raw = self.router.page.params.get("id")
-        if raw is None:
-            return None
-        record_id = parse_id(raw)
-        if record_id is None:
-            raise NotFound()
-        return record_id
 
     def _fetch(self, session: Session, actor: StaffActor) -> Events:
         self._new_form()
         self._done_id = 0
         record_id = self._editing_id()
         if record_id is None:
-            page = accounts.list_accounts(session, actor, limit=100)
-            self.account_choices = [AccountOption(str(a.id), a.name, a.currency) for a in page.items]
+            self._offer_accounts(session, actor)
             self.mode, self.number, self.status_text = "new", "", ""
-            only = self.account_choices[0] if len(self.account_choices) == 1 else None
-            self.account_id, self.account_name = (only.id, only.label) if only else ("", "")
-            self.currency = only.currency if only else ""
             self.due_date = self.customer_notes = self.internal_notes = ""
             self._start_lines()
         else:
@@ -90,31 +67,14 @@ class InvoiceFormState(StaffPage, FormMixin, LineItemsMixin, StaffArea):
     def _editable(self) -> bool:
         return self.mode in ("new", "edit")
 
-    @event
-    def choose_account(self, value: str) -> Events:
-        def work(session: Session, actor: StaffActor) -> Events:
-            chosen = next((a for a in self.account_choices if a.id == value), None)
-            if self.mode != "new" or chosen is None:
-                return None
-            self.account_id, self.account_name, self.currency = chosen.id, chosen.label, chosen.currency
-            self.errors = {k: v for k, v in self.errors.items() if k != "account_id"}
-            self._recompute()
-            return None
-
-        return self._act(work)
-
     # -- saving
 
     def _take(self, form: dict[str, Any]) -> None:
         """Keep everything typed (so an error shows the form as it was sent)."""
 
-        def text(name: str, current: str, limit: int) -> str:
-            raw = form.get(name)
-            return raw[: limit + 1] if isinstance(raw, str) else current
-
-        self.due_date = text("due_date", self.due_date, 20)
-        self.customer_notes = text("customer_notes", self.customer_notes, 4000)
-        self.internal_notes = text("internal_notes", self.internal_notes, 4000)
+        self.due_date = self._typed(form, "due_date", self.due_date, 20)
+        self.customer_notes = self._typed(form, "customer_notes", self.customer_notes, 4000)
+        self.internal_notes = self._typed(form, "internal_notes", self.internal_notes, 4000)
         self._take_lines(form)
 
     @event
@@ -130,17 +90,7 @@ class InvoiceFormState(StaffPage, FormMixin, LineItemsMixin, StaffArea):
             self.errors = {}
             self._take(form)
             if self.mode == "new":
-                chosen = next(
-                    (a for a in self.account_choices if a.id == str(form.get("account_id", ""))), None
-                )
-                if chosen is None:
-                    self._fail("account_id", "Choose the customer account to bill.")
-                else:
-                    self.account_id, self.account_name, self.currency = (
-                        chosen.id,
-                        chosen.label,
-                        chosen.currency,
-                    )
+                self._pick_account(form, "Choose the customer account to bill.")
             self._text(form, "customer_notes", label="the notes for the customer", max_len=4000)
             self._text(form, "internal_notes", label="the internal note", max_len=4000)
             try:
