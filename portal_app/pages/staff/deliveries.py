@@ -9,7 +9,7 @@ import reflex as rx
 
 from components.deliveries import delivery_badge
 from components.detail import page_header
-from components.form import control_field, control_props, field, submit_button
+from components.form import READABLE_PLACEHOLDER, control_field, control_props, field, submit_button
 from components.table import data_table, empty_state, filter_select, filtered_empty, pager, search_box
 from components.tasks import choice_filter
 from components.ui import link_button
@@ -150,14 +150,6 @@ def _input(label: str, name: str, *, hint: str = "", required: bool = False, **c
     )
 
 
-# Radix draws a select's placeholder in gray step 10 (3.8:1): darken it to step 11 so it reads (and passes axe).
-_TRIGGER = "delivery-account-trigger"
-_PLACEHOLDER_CSS = (
-    f".{_TRIGGER}.{_TRIGGER}[data-placeholder] .rt-SelectTriggerInner,"
-    f".{_TRIGGER}.{_TRIGGER}[data-placeholder] .rt-SelectTriggerInner > span{{color:var(--gray-11)}}"
-)
-
-
 def _account_field() -> rx.Component:
     return field(
         "Account",
@@ -165,7 +157,7 @@ def _account_field() -> rx.Component:
             rx.select.trigger(
                 placeholder="Choose an account",
                 width="100%",
-                class_name=_TRIGGER,
+                class_name=READABLE_PLACEHOLDER,
                 **control_props("delivery-account", F.errors["account_id"]),
             ),
             rx.select.content(rx.foreach(F.account_choices, lambda a: rx.select.item(a.label, value=a.id))),
@@ -181,7 +173,6 @@ def _account_field() -> rx.Component:
 
 def delivery_form_page() -> rx.Component:
     form = rx.form(
-        rx.el.style(_PLACEHOLDER_CSS),
         rx.vstack(
             _account_field(),
             _input(

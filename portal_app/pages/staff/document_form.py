@@ -3,12 +3,13 @@ items), instructions for the contact, due date and an internal note."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import reflex as rx
 
 from components.detail import page_header
-from components.form import control_props, field, field_error, submit_button
+from components.form import READABLE_PLACEHOLDER, control_props, field, field_error, form_field, submit_button
 from components.ui import link_button
 from portal_app import routes
 from portal_app.pages.staff.documents import DESCRIPTION, TITLE
@@ -20,28 +21,9 @@ F: Any = DocumentFormState
 
 __all__ = ["DESCRIPTION", "TITLE", "document_form_page"]
 
-# Radix draws a select's placeholder in gray step 10 (3.8:1): darken it to step 11 so it reads (and passes axe).
-_TRIGGER = "document-account-trigger"
-_PLACEHOLDER_CSS = (
-    f".{_TRIGGER}.{_TRIGGER}[data-placeholder] .rt-SelectTriggerInner,"
-    f".{_TRIGGER}.{_TRIGGER}[data-placeholder] .rt-SelectTriggerInner > span{{color:var(--gray-11)}}"
-)
 
-
-def _text_field(
-    label: str, name: str, value: Any, *, hint: str = "", required: bool = False, **control: Any
-) -> rx.Component:
-    control_id = f"document-{name.replace('_', '-')}"
-    error = F.errors[name]
-    widget = control.pop("widget", rx.input)
-    return field(
-        label,
-        widget(name=name, default_value=value, **control_props(control_id, error, bool(hint)), **control),
-        control_id=control_id,
-        hint=hint,
-        required=required,
-        error=error,
-    )
+# One named field of this form: id "document-<name>", its error under it.
+_text_field = functools.partial(form_field, F.errors, "document")
 
 
 def _account_field() -> rx.Component:
@@ -50,7 +32,7 @@ def _account_field() -> rx.Component:
         rx.select.root(
             rx.select.trigger(
                 placeholder="Choose an account",
-                class_name=_TRIGGER,
+                class_name=READABLE_PLACEHOLDER,
                 width="100%",
                 **control_props("document-account", F.errors["account_id"]),
             ),
@@ -141,7 +123,6 @@ def _checklist() -> rx.Component:
 
 def _form() -> rx.Component:
     return rx.form(
-        rx.el.style(_PLACEHOLDER_CSS),
         rx.vstack(
             _account_field(),
             _text_field(

@@ -3,12 +3,13 @@ next version (``/app/estimates/[id]/edit``). The line items are ``components/lin
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import reflex as rx
 
 from components.detail import page_header
-from components.form import control_props, field, field_error, submit_button
+from components.form import READABLE_PLACEHOLDER, control_props, field, field_error, form_field, submit_button
 from components.line_items import add_line_button, line_rows, line_totals
 from components.ui import link_button
 from portal_app import routes
@@ -22,34 +23,8 @@ F: Any = EstimateFormState
 __all__ = ["DESCRIPTION", "TITLE", "estimate_form_page"]  # the form pages carry the estimates area's title
 
 
-def _text_field(
-    label: str, name: str, value: Any, *, hint: str = "", required: bool = False, **control: Any
-) -> rx.Component:
-    control_id = f"estimate-{name.replace('_', '-')}"
-    error = F.errors[name]
-    widget = control.pop("widget", rx.input)
-    return field(
-        label,
-        widget(
-            name=name,
-            default_value=value,
-            **control_props(control_id, error, bool(hint)),
-            **control,
-        ),
-        control_id=control_id,
-        hint=hint,
-        required=required,
-        error=error,
-    )
-
-
-# Radix draws a select's placeholder in gray step 10 (3.8:1): darken it to step 11 so it reads (and passes axe).
-_ACCOUNT_TRIGGER = "estimate-account-trigger"
-_PLACEHOLDER_CSS = (
-    f".{_ACCOUNT_TRIGGER}.{_ACCOUNT_TRIGGER}[data-placeholder] .rt-SelectTriggerInner,"
-    f".{_ACCOUNT_TRIGGER}.{_ACCOUNT_TRIGGER}[data-placeholder] .rt-SelectTriggerInner > span"
-    "{color:var(--gray-11)}"
-)
+# One named field of this form: id "estimate-<name>", its error under it.
+_text_field = functools.partial(form_field, F.errors, "estimate")
 
 
 def _account_field() -> rx.Component:
@@ -60,7 +35,7 @@ def _account_field() -> rx.Component:
             rx.select.root(
                 rx.select.trigger(
                     placeholder="Choose an account",
-                    class_name=_ACCOUNT_TRIGGER,
+                    class_name=READABLE_PLACEHOLDER,
                     width="100%",
                     **control_props("estimate-account", F.errors["account_id"]),
                 ),
@@ -86,7 +61,6 @@ def _account_field() -> rx.Component:
 
 def _form() -> rx.Component:
     return rx.form(
-        rx.el.style(_PLACEHOLDER_CSS),
         rx.vstack(
             _account_field(),
             rx.cond(

@@ -9,6 +9,7 @@ from typing import Any
 
 import reflex as rx
 
+from components.form import readable_placeholder_style
 from components.layout import page_shell
 from components.shell import staff_shell, switcher
 from components.ui import gate_panel, link_button, loading_panel, server_button
@@ -93,7 +94,7 @@ def staff_frame(
     shell (whose header has the sign-in link), and never the page's data."""
     return rx.cond(
         rx.State.is_hydrated & (S.gate == "ready"),
-        _shell(content),
+        _shell(rx.fragment(readable_placeholder_style(), content)),
         page_shell(
             rx.cond(
                 ~rx.State.is_hydrated | (S.gate == "loading"),  # no flash of data before this load's checks

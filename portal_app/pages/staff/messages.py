@@ -9,7 +9,7 @@ import reflex as rx
 
 from components.badges import status_badge
 from components.detail import page_header
-from components.form import field, stacked_form, submit_button
+from components.form import READABLE_PLACEHOLDER, field, stacked_form, submit_button
 from components.table import data_table, empty_state, filter_select, filtered_empty, pager
 from components.tasks import choice_filter
 from components.thread import message_field
@@ -118,17 +118,8 @@ def _filters() -> rx.Component:
     )
 
 
-# Radix draws a select's placeholder in gray step 10 (3.8:1): darken it to step 11 so it reads (and passes axe).
-_TRIGGER = "new-thread-account-trigger"
-_PLACEHOLDER_CSS = (
-    f".{_TRIGGER}.{_TRIGGER}[data-placeholder] .rt-SelectTriggerInner,"
-    f".{_TRIGGER}.{_TRIGGER}[data-placeholder] .rt-SelectTriggerInner > span{{color:var(--gray-11)}}"
-)
-
-
 def _new_dialog() -> rx.Component:
     form = stacked_form(
-        rx.el.style(_PLACEHOLDER_CSS),
         field(
             "Account",
             rx.select.root(
@@ -136,7 +127,7 @@ def _new_dialog() -> rx.Component:
                     id="new-thread-account",
                     width="100%",
                     placeholder="Choose an account",
-                    class_name=_TRIGGER,
+                    class_name=READABLE_PLACEHOLDER,
                 ),
                 rx.select.content(
                     rx.foreach(L.account_choices, lambda c: rx.select.item(c.label, value=c.id))

@@ -9,7 +9,7 @@ import reflex as rx
 
 from components.detail import page_header
 from components.dialog import confirm_dialog
-from components.form import field
+from components.form import READABLE_PLACEHOLDER, field
 from components.statements import activity, aging, balances, period_picker, shared_statements, statement_error
 from components.table import empty_state
 from portal_app import routes
@@ -22,14 +22,6 @@ S: Any = StatementsState
 TITLE = "Statements — Customer Portal"
 DESCRIPTION = "Account statements: balances, invoices and payments over a period, aging, PDF and CSV."
 
-# Radix draws a select's placeholder in gray step 10 (3.8:1): darken it to step 11 so it reads (and passes axe).
-_ACCOUNT_TRIGGER = "statement-account-trigger"
-_PLACEHOLDER_CSS = (
-    f".{_ACCOUNT_TRIGGER}.{_ACCOUNT_TRIGGER}[data-placeholder] .rt-SelectTriggerInner,"
-    f".{_ACCOUNT_TRIGGER}.{_ACCOUNT_TRIGGER}[data-placeholder] .rt-SelectTriggerInner > span"
-    "{color:var(--gray-11)}"
-)
-
 
 def _account_select() -> rx.Component:
     return field(
@@ -38,7 +30,7 @@ def _account_select() -> rx.Component:
             rx.select.trigger(
                 id="statement-account",
                 placeholder="Choose an account",
-                class_name=_ACCOUNT_TRIGGER,
+                class_name=READABLE_PLACEHOLDER,
                 min_width="240px",
             ),
             rx.select.content(rx.foreach(S.account_choices, lambda a: rx.select.item(a.label, value=a.id))),
@@ -114,7 +106,6 @@ def statements_page() -> rx.Component:
     return staff_frame(
         S,
         rx.vstack(
-            rx.el.style(_PLACEHOLDER_CSS),
             page_header(
                 "Statements",
                 "An account's balance over a period: invoices, payments, aging. Download it or share it with the "
