@@ -13,6 +13,10 @@ class AuditEvent(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("workspace_id", "seq", name="uq_audit_workspace_seq"),
         sa.Index("ix_audit_ws_target", "workspace_id", "target_type", "target_id"),
+        # The audit log's filters walk newest first by seq within one of these (keyset pagination).
+        sa.Index("ix_audit_ws_account_seq", "workspace_id", "account_id", "seq"),
+        sa.Index("ix_audit_ws_action_seq", "workspace_id", "action", "seq"),
+        sa.Index("ix_audit_ws_actor_seq", "workspace_id", "actor_kind", "actor_id", "seq"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -24,6 +28,9 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=60)
     target_type: str = Field(default="", max_length=40)
     target_id: int | None = None
+    # The customer account the event concerns, when it concerns one: the account view's timeline and the audit
+    # log's account filter. Sealed into the hash when set (services/audit.py).
+    account_id: int | None = None
     data: str = Field(default="{}", max_length=8000)  # canonical JSON
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     prev_hash: str = Field(max_length=64)

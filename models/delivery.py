@@ -18,7 +18,11 @@ class DeliveryStatus(StrEnum):
 
 
 class Delivery(SQLModel, table=True):
-    __table_args__ = (sa.Index("ix_delivery_ws_account_status", "workspace_id", "account_id", "status"),)
+    __table_args__ = (
+        sa.Index("ix_delivery_ws_account_status", "workspace_id", "account_id", "status"),
+        # The command center: problems and late deliveries by status and ETA (services/signals_work.py).
+        sa.Index("ix_delivery_ws_status_expected", "workspace_id", "status", "expected_on"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id")

@@ -23,6 +23,8 @@ class Estimate(SQLModel, table=True):
         sa.UniqueConstraint("workspace_id", "number", name="uq_estimate_workspace_number"),
         sa.Index("ix_estimate_ws_account_status", "workspace_id", "account_id", "status"),
         sa.Index("ix_estimate_ws_status_updated", "workspace_id", "status", "updated_at"),
+        # The command center: decisions of the last weeks (services/signals.py).
+        sa.Index("ix_estimate_ws_decided", "workspace_id", "decided_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -27,6 +27,8 @@ class IntakeFile(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_intake_ws_status_created", "workspace_id", "status", "created_at"),
         sa.Index("ix_intake_ws_account_created", "workspace_id", "account_id", "created_at"),
+        # The command center: files reviewed in the last week were waiting a week ago (services/signals_work.py).
+        sa.Index("ix_intake_ws_reviewed", "workspace_id", "reviewed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -23,6 +23,8 @@ class Invoice(SQLModel, table=True):
         sa.Index("ix_invoice_ws_account_status", "workspace_id", "account_id", "status"),
         sa.Index("ix_invoice_ws_account_issue", "workspace_id", "account_id", "issue_date"),
         sa.Index("ix_invoice_ws_status_due", "workspace_id", "status", "due_date"),
+        # The command center: invoices paid in the last week were still owed a week ago (services/signals.py).
+        sa.Index("ix_invoice_ws_updated", "workspace_id", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

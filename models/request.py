@@ -47,7 +47,11 @@ class DocumentRequestStatus(StrEnum):
 
 class DocumentRequest(SQLModel, table=True):
     __tablename__ = "document_request"
-    __table_args__ = (sa.Index("ix_docreq_ws_account_status", "workspace_id", "account_id", "status"),)
+    __table_args__ = (
+        sa.Index("ix_docreq_ws_account_status", "workspace_id", "account_id", "status"),
+        # The command center and the "past due" filter: open requests by due date (services/signals_work.py).
+        sa.Index("ix_docreq_ws_status_due", "workspace_id", "status", "due_on"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id")

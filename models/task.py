@@ -24,6 +24,8 @@ class FollowUpTask(SQLModel, table=True):
         sa.Index("ix_task_ws_role_status", "workspace_id", "assignee_role", "status"),
         sa.Index("ix_task_ws_assignee_status", "workspace_id", "assignee_user_id", "status"),
         sa.Index("ix_task_ws_source", "workspace_id", "source_type", "source_id"),
+        # The command center: tasks done in the last week were open a week ago (services/signals_work.py).
+        sa.Index("ix_task_ws_completed", "workspace_id", "completed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -24,8 +24,12 @@ class Role(StrEnum):
 
 
 class Workspace(SQLModel, table=True):
-    # Workspace creation is rate-limited per user, counted from this index.
-    __table_args__ = (sa.Index("ix_workspace_creator_created", "created_by_user_id", "created_at"),)
+    __table_args__ = (
+        # Workspace creation is rate-limited per user, counted from this index.
+        sa.Index("ix_workspace_creator_created", "created_by_user_id", "created_at"),
+        # The public logo route finds the workspace whose current logo a key is (services/branding.py).
+        sa.Index("ix_workspace_logo_key", "logo_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=120)
@@ -43,6 +47,12 @@ class Workspace(SQLModel, table=True):
     time_zone: str = Field(default="UTC", max_length=64)
     # The reminder schedule as JSON (services/reminders.ReminderPolicy); "" = the defaults.
     reminder_policy: str = Field(default="", sa_type=sa.Text)
+    # Branding (services/branding.py): what customers see in the portal, the mails and the PDFs. An empty display
+    # name means the workspace name; an empty logo key means no logo; the accent is one of the theme's palette names.
+    display_name: str = Field(default="", max_length=120)
+    logo_key: str = Field(default="", max_length=64)
+    accent_color: str = Field(default="", max_length=20)
+    welcome_text: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # Who created it (a counter for the per-user creation limit, not an ownership claim: owners are memberships).
     # No foreign key, so the column could be added without rebuilding this much-referenced table on SQLite.

@@ -27,6 +27,7 @@ from portal_app.pages.staff import accounts as staff_accounts
 from portal_app.pages.staff import approval as staff_approval
 from portal_app.pages.staff import approval_new as staff_approval_new
 from portal_app.pages.staff import approvals as staff_approvals
+from portal_app.pages.staff import audit as staff_audit
 from portal_app.pages.staff import deliveries as staff_deliveries
 from portal_app.pages.staff import delivery as staff_delivery
 from portal_app.pages.staff import document as staff_document
@@ -50,6 +51,7 @@ from portal_app.services.mailer import mail_loop
 from portal_app.settings import Environment, get_settings
 from state.accounts import AccountDetailState, AccountsListState
 from state.approvals import ApprovalDetailState, ApprovalNewState, ApprovalsListState
+from state.audit import AuditLogState
 from state.base import BaseState
 from state.deliveries import DeliveriesListState, DeliveryDetailState
 from state.delivery_form import DeliveryFormState
@@ -190,6 +192,7 @@ PAGES = [
         [MessageThreadState.load, MessageThreadState.watch],
     ),
     (staff_review, staff_review.review_page, routes.STAFF_REVIEW, ReviewQueueState.load),
+    (staff_audit, staff_audit.audit_page, routes.STAFF_AUDIT, AuditLogState.load),
     (onboarding, onboarding.onboarding, routes.ONBOARDING, OnboardingState.load),
     (
         portal_home,

@@ -39,22 +39,22 @@ GENESIS = "0" * 64
 
 
 def _canonical(event: AuditEvent) -> str:
-    return json.dumps(
-        {
-            "workspace_id": event.workspace_id,
-            "seq": event.seq,
-            "actor_kind": event.actor_kind,
-            "actor_id": event.actor_id,
-            "action": event.action,
-            "target_type": event.target_type,
-            "target_id": event.target_id,
-            "data": event.data,
-            "created_at": event.created_at.isoformat(timespec="microseconds"),
-            "prev_hash": event.prev_hash,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+    fields: dict[str, Any] = {
+        "workspace_id": event.workspace_id,
+        "seq": event.seq,
+        "actor_kind": event.actor_kind,
+        "actor_id": event.actor_id,
+        "action": event.action,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "data": event.data,
+        "created_at": event.created_at.isoformat(timespec="microseconds"),
+        "prev_hash": event.prev_hash,
+    }
+    # Sealed only when set, so events written before the column existed keep their hashes.
+    if event.account_id is not None:
+        fields["account_id"] = event.account_id
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"))
 
 
 # The audit key is derived from the secret rather than being the secret, so the one value serves several purposes
@@ -108,11 +108,18 @@ def append_event(
     target_id: int | None = None,
     data: dict[str, Any] | None = None,
     actor_override: tuple[str, int | None] | None = None,
+    account_id: int | None = None,
 ) -> AuditEvent:
     """Add an event to the workspace's chain inside the caller's transaction (the caller commits).
 
-    ``data`` must never hold tokens, cookies or file contents.
+    ``account_id`` is the customer account the event concerns (defaults to ``data["account_id"]``, and a contact's
+    own account); it files the event under the account's timeline. ``data`` must never hold tokens, cookies or
+    file contents.
     """
+    if account_id is None and data and isinstance(data.get("account_id"), int):
+        account_id = data["account_id"]
+    if account_id is None and isinstance(actor, ContactActor):
+        account_id = actor.account_id
     if workspace_id == PLATFORM_CHAIN:
         platform = session.exec(select(PlatformState).where(PlatformState.id == 1).with_for_update()).first()
         if platform is None:
@@ -132,6 +139,7 @@ def append_event(
         action=action,
         target_type=target_type,
         target_id=target_id,
+        account_id=account_id,
         data=json.dumps(data or {}, sort_keys=True, separators=(",", ":"), default=str),
         created_at=created,
         prev_hash=head.audit_head or GENESIS,
