@@ -7,8 +7,9 @@ rows as ``item.label`` etc. inside ``rx.foreach``.
 
 - ``staff_shell``: header with the workspace name, "Acting as <role>", the workspace switcher and the signed-in
   person; a left navigation grouped Work / Customers / Records / Workspace (a "Menu" disclosure on phones).
-- ``portal_shell``: a top bar with the workspace and account names, the account switcher and sign-out; a short
-  navigation under it (a bottom bar on phones). No link into staff pages and no internal words.
+- ``portal_shell``: a top bar with the workspace's logo and display name, the account name, the account switcher
+  and sign-out; a short navigation under it (a bottom bar on phones); the page in the workspace's accent colour.
+  No link into staff pages and no internal words.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import reflex as rx
 from reflex.vars.base import Var
 
+from components.branding import branded, portal_brand
 from components.form import field_label
 from components.layout import band_style, brand_link, footer, viewer_area
 from components.session import sign_out_button
@@ -383,17 +385,21 @@ def portal_shell(
     switcher: rx.Component | None = None,
     workspace_name: Var[str] | str = "",
     tabs: Any = None,
+    logo_url: Var[str] | str = "",
+    accent: Var[str] | str | None = None,
 ) -> rx.Component:
     """A contact page: top bar (workspace, account, account switcher, sign-out), navigation, main.
 
     ``tabs`` is the phone's bottom bar (``state.pages.portal_tabs``: grouped pages share a tab); ``nav`` by default.
+    ``workspace_name``, ``logo_url`` and ``accent`` are the workspace's branding (``components/branding.py``): its
+    display name and logo in the top bar, the whole page in its accent colour.
 
     Sign-out shows once ``account_name`` is set (the state fills it for a signed-in contact only).
     """
     title = workspace_name if isinstance(workspace_name, Var) or workspace_name else "Customer portal"
     top_bar = rx.el.header(
         _header_row(
-            brand_link(title, routes.PORTAL),
+            portal_brand(title, logo_url, routes.PORTAL),
             rx.text(account_name, size="2", color_scheme="gray", id="shell-account-name"),
             *([switcher] if switcher is not None else []),
             end=rx.cond(Var.create(account_name).to(str) != "", sign_out_button()),
@@ -437,7 +443,7 @@ def portal_shell(
         background_color=rx.color("gray", 1),
         padding_bottom="env(safe-area-inset-bottom)",
     )
-    return rx.flex(
+    page = rx.flex(
         _styles(),
         _skip_link(),
         top_bar,
@@ -454,3 +460,4 @@ def portal_shell(
         min_height="100vh",
         background_color=rx.color("gray", 2),
     )
+    return page if accent is None else branded(page, accent)

@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import reflex as rx
 
+from portal_app.palette import ACCENTS
+
+# Every accent a workspace may brand its portal with (portal_app/palette.py: teal, green, blue and red among them)
+# whose stock steps fail, so a branded portal passes as the default one does.
 ACCESSIBLE_STEPS: dict[str, dict[int, str]] = {
-    "teal": {9: "#0e8173", 10: "#0d7468", 11: "#007666"},
-    "green": {9: "#268356", 10: "#22764d", 11: "#1e764f"},
-    "blue": {9: "#0075cf", 10: "#0069ba", 11: "#0c6abb"},
-    "red": {9: "#ce4145", 10: "#b93a3e", 11: "#be282d"},
+    **{
+        name: {9: accent.solid, 10: accent.solid_hover, 11: accent.text}
+        for name, accent in ACCENTS.items()
+        if accent.darkened
+    },
     # Amber's solid step uses dark text and passes as it is; only its text step is darkened.
     "amber": {11: "#9a5a00"},
 }

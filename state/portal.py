@@ -12,7 +12,15 @@ import reflex as rx
 from sqlmodel import Session
 
 from portal_app import formatting, routes
-from portal_app.services import approvals, deliveries, document_requests, estimates, messages, statements
+from portal_app.services import (
+    approvals,
+    branding,
+    deliveries,
+    document_requests,
+    estimates,
+    messages,
+    statements,
+)
 from portal_app.services.access import ContactActor
 from portal_app.services.permissions import ContactPermission
 from state.base import Events, event
@@ -102,6 +110,7 @@ def team_phrase(name: str) -> str:
 
 
 class PortalHomeState(ContactPage, ContactArea):
+    welcome_text: rx.Field[str] = rx.field("")  # the workspace's welcome, shown as written
     areas: rx.Field[list[AreaRow]] = rx.field([])
     operations: rx.Field[bool] = rx.field(False)
     estimates_waiting: rx.Field[int] = rx.field(0)
@@ -120,6 +129,8 @@ class PortalHomeState(ContactPage, ContactArea):
         return self.estimates_waiting + self.approvals_waiting
 
     def _fetch(self, session: Session, actor: ContactActor) -> Events:
+        # The contact's own workspace, already loaded by the shell (no second query).
+        self.welcome_text = branding.portal_branding(session, actor).welcome_text
         self.areas = [
             AreaRow(key=perm.value, title=title, body=body, allowed=perm in actor.permissions)
             for perm, title, body in _AREAS

@@ -1,5 +1,6 @@
-"""Workspace settings (``/app/settings``): the workspace, members and invitations, the Customer Portal module and
-reminders (the schedule, the time zone and today's reminders: ``state/reminders.py``).
+"""Workspace settings (``/app/settings``): the workspace, members and invitations, the Customer Portal module,
+reminders (the schedule, the time zone and today's reminders: ``state/reminders.py``) and branding
+(``state/branding.py``).
 
 Every member may read it (``members:read``); inviting, changing roles and removing need ``members:manage`` and the
 module switch ``workspace:manage``: the page only hides what a role cannot do, the services refuse it anyway.
@@ -20,6 +21,7 @@ from portal_app.services.access import StaffActor
 from portal_app.services.errors import ValidationFailed
 from portal_app.services.permissions import ROLE_LABELS, ROLE_RANK, Permission, can_grant, role_has
 from state.base import Events, event, parse_id
+from state.branding import BrandingSettingsMixin
 from state.mixins import FormMixin
 from state.pages import StaffArea, StaffPage
 from state.reminders import ReminderSettingsMixin
@@ -60,7 +62,7 @@ def _as_role(value: Any) -> Role | None:
         return None
 
 
-class SettingsState(StaffPage, FormMixin, ReminderSettingsMixin, StaffArea):
+class SettingsState(StaffPage, FormMixin, ReminderSettingsMixin, BrandingSettingsMixin, StaffArea):
     NEED = Permission.MEMBERS_READ
 
     portal_enabled: bool = False
@@ -117,6 +119,7 @@ class SettingsState(StaffPage, FormMixin, ReminderSettingsMixin, StaffArea):
         if self.invite_role not in {r.value for r in grantable} and grantable:
             self.invite_role = grantable[-1].value
         self._fill_reminder_settings(session, actor)
+        self._fill_branding(session, actor)
         return None
 
     @rx.var

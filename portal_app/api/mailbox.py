@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from models import OutboxMail, utcnow
@@ -49,6 +49,8 @@ _URL_RE = re.compile(r"https?://[^\s<>\"']+")
 
 
 class MailboxEntry(ReadModel):
+    id: int
+    has_html: bool  # the mail has an HTML part and no sign-in link in it: the mailbox can show it as sent
     to_email: str
     subject: str
     body_text: str
@@ -116,6 +118,8 @@ def _latest_mails() -> list[MailboxEntry]:
         now = utcnow()
         return [
             MailboxEntry(
+                id=r.id or 0,
+                has_html=bool(r.body_html) and r.links_expire_at is None,
                 to_email=r.to_email,
                 subject=r.subject,
                 # A link that expired since the sweep is blanked here too: the page never shows a dead link.
@@ -151,13 +155,53 @@ async def mailbox(request: Request) -> Response:
             f"<h2>{escape(mail.subject)}</h2>"
             f'<p class="meta">To {escape(mail.to_email)} · {escape(when)} · {escape(mail.status)}</p>'
             f"<pre>{linkify(mail.body_text)}</pre>"
-            "</section>"
+            + (
+                f'<p><a href="{escape(routes.DEV_MAILBOX)}/{mail.id}.html">The HTML version of this mail</a></p>'
+                if mail.has_html
+                else ""
+            )
+            + "</section>"
         )
     return html_page("Local mailbox", "".join(parts))
+
+
+# The HTML part as a mail client would show it: scripts, forms and frames off; images from anywhere (the logo is
+# on the public logo route) and inline styles, as mails use them.
+_MAIL_HTML_CSP = "default-src 'none'; img-src http: https: data:; style-src 'unsafe-inline'; sandbox"
+
+
+def _mail_html(mail_id: int) -> str | None:
+    with session_scope() as session:
+        row = session.get(OutboxMail, mail_id)
+        # Mails carrying sign-in links are shown only as text, where expired links are blanked.
+        if row is None or not row.body_html or row.links_expire_at is not None:
+            return None
+        return row.body_html
+
+
+async def mailbox_html(request: Request) -> Response:
+    if not mailbox_allowed(request):
+        return PlainTextResponse("Not Found", status_code=404)
+    mail_id = request.path_params["mail_id"]
+    body = await run_in_threadpool(_mail_html, mail_id) if 0 < mail_id < 2**63 else None
+    if body is None:
+        return PlainTextResponse("Not Found", status_code=404)
+    return HTMLResponse(
+        body,
+        headers={
+            "Content-Security-Policy": _MAIL_HTML_CSP,
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
 
 
 def mailbox_routes() -> list[Route]:
     # Not even routed unless the development provider is active; each request is checked again as well.
     if not get_settings().uses_builtin_identity_provider:
         return []
-    return [Route(routes.DEV_MAILBOX, mailbox, methods=["GET"])]
+    return [
+        Route(routes.DEV_MAILBOX, mailbox, methods=["GET"]),
+        Route(routes.DEV_MAILBOX + "/{mail_id:int}.html", mailbox_html, methods=["GET"]),
+    ]

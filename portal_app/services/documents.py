@@ -7,13 +7,15 @@ and every date through ``formatting.day``, so the PDF shows the same strings as 
 
 The loaders (``invoice_document``, ``estimate_document``, ``statement_document``, ``snapshot_document``) fetch
 what a document needs through the scoped services and return ``(filename, pdf bytes)``; they raise ``NotFound``
-(or ``Forbidden`` for a staff role without the permission) exactly as the services do.
+(or ``Forbidden`` for a staff role without the permission) exactly as the services do. Every PDF carries the
+letterhead of the workspace that issued it (its display name, logo and accent colour: ``services/branding.py``),
+whoever asks; the page itself is ``services/paper.py``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,15 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from babel.numbers import format_decimal
-from fpdf import FPDF, FontFace
-from fpdf.enums import Align, TableBordersLayout, XPos, YPos
 from sqlmodel import Session
 
 from models import CustomerAccount, Workspace
 from models.portal import PortalEstimate, PortalInvoice, PortalPayment
 from models.schemas import EstimateRead, InvoiceRead, Page, PaymentRead, StatementRead
 from portal_app import formatting
-from portal_app.services import estimates, intake, invoices, snapshots, statements
+from portal_app.services import branding, estimates, intake, invoices, snapshots, statements
 from portal_app.services.access import (
     Actor,
     ContactActor,
@@ -40,22 +40,15 @@ from portal_app.services.access import (
     require_staff,
 )
 from portal_app.services.errors import NotFound
+from portal_app.services.paper import Letterhead, Paper
 from portal_app.services.permissions import ContactPermission, Permission
 from portal_app.statuses import status_label
-
-FONT_DIR = Path(__file__).resolve().parents[2] / "assets" / "fonts"
-FONT = "DejaVu"
-FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 
 PDF_TYPE = "application/pdf"
 # Files a reviewer may open inline (an image, or a PDF in the browser's viewer); anything else is download-only.
 PREVIEWABLE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif", PDF_TYPE})
 
 MAX_PAYMENT_PAGES = 10  # 1,000 payments on one invoice is far past anything real
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_MUTED = (90, 90, 90)
-_BLACK = (0, 0, 0)
 
 
 def tax_percent(bp: int) -> str:
@@ -65,110 +58,6 @@ def tax_percent(bp: int) -> str:
 
 def default_instructions(number: str) -> str:
     return f"Please quote {number} with your payment."
-
-
-def _text(value: object) -> str:
-    # User text is printed as it is, minus control characters a PDF text object cannot hold.
-    return _CONTROL.sub(" ", str(value or ""))
-
-
-# -- the page ------------------------------------------------------------------------------------------------
-
-
-class _Paper(FPDF):
-    """A4 with the workspace's name and the page number in the footer."""
-
-    def __init__(self, *, title: str, workspace_name: str) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        for style, name in FONT_FILES.items():
-            self.add_font(FONT, style, str(FONT_DIR / name))
-        self.doc_title = title
-        self.workspace_name = workspace_name
-        self.set_title(title)
-        self.set_author(workspace_name)
-        self.set_creator("Customer Portal")
-        self.set_margins(18, 18, 18)
-        self.set_auto_page_break(auto=True, margin=20)
-        self.add_page()
-
-    def footer(self) -> None:
-        self.set_y(-14)
-        self.set_font(FONT, "", 8)
-        self.set_text_color(*_MUTED)
-        self.cell(0, 5, f"{self.workspace_name} · {self.doc_title}", align=Align.L)
-        self.set_x(self.l_margin)
-        self.cell(0, 5, f"Page {self.page_no()} of {{nb}}", align=Align.R)
-        self.set_text_color(*_BLACK)
-
-    # small building blocks
-
-    def heading(self, workspace_name: str, title: str, marker: str = "") -> None:
-        self.set_font(FONT, "B", 16)
-        self.multi_cell(0, 8, _text(workspace_name), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.ln(2)
-        self.set_font(FONT, "B", 13)
-        self.multi_cell(0, 7, _text(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        if marker:
-            self.set_font(FONT, "B", 11)
-            self.set_text_color(170, 30, 30)
-            self.multi_cell(0, 6, marker, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            self.set_text_color(*_BLACK)
-        self.ln(3)
-
-    def facts(self, rows: Iterable[tuple[str, str]]) -> None:
-        """Label/value pairs, one per line ("Bill to", "Issue date", ...); empty values are left out."""
-        for label, value in rows:
-            if not value:
-                continue
-            self.set_font(FONT, "B", 10)
-            self.cell(38, 6, label)
-            self.set_font(FONT, "", 10)
-            self.multi_cell(0, 6, _text(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.ln(3)
-
-    def section(self, title: str) -> None:
-        self.ln(2)
-        self.set_font(FONT, "B", 11)
-        self.cell(0, 7, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.set_font(FONT, "", 9.5)
-
-    def grid(self, widths: Sequence[float], align: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        """A table whose first row is the heading; long text wraps inside its cell."""
-        self.set_font(FONT, "", 9.5)
-        with self.table(
-            col_widths=tuple(widths),
-            text_align=tuple(align),
-            borders_layout=TableBordersLayout.SINGLE_TOP_LINE,
-            headings_style=FontFace(emphasis="BOLD"),
-            line_height=5.5,
-            padding=(1, 1.5),
-            width=self.epw,
-        ) as table:
-            for values in rows:
-                row = table.row()
-                for value in values:
-                    row.cell(_text(value))
-        self.ln(2)
-
-    def totals(self, rows: Sequence[tuple[str, str, bool]]) -> None:
-        """Right-aligned label/amount pairs; ``True`` marks the bold line (total, balance due)."""
-        label_w, amount_w = 50.0, 40.0
-        for label, amount, strong in rows:
-            self.set_font(FONT, "B" if strong else "", 10.5 if strong else 10)
-            self.set_x(self.l_margin + self.epw - label_w - amount_w)
-            self.cell(label_w, 6.5, label, align=Align.R)
-            self.cell(amount_w, 6.5, amount, align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.ln(2)
-
-    def paragraph(self, title: str, text: str) -> None:
-        if not text.strip():
-            return
-        self.section(title)
-        self.multi_cell(0, 5.5, _text(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.ln(1)
-
-    def bytes(self) -> bytes:
-        return bytes(self.output())
 
 
 _LINE_WIDTHS = (78.0, 14.0, 28.0, 16.0, 38.0)
@@ -201,6 +90,7 @@ def invoice_pdf(
     account_name: str,
     payments: Sequence[PaymentRead | PortalPayment] = (),
     payment_instructions: str = "",
+    letterhead: Letterhead | None = None,
 ) -> bytes:
     """An invoice: who bills whom, number, dates, lines, subtotal, tax, total, paid, balance due, payments
     received, the customer notes and how to pay. Internal notes are never printed."""
@@ -210,7 +100,7 @@ def invoice_pdf(
         "draft": "Draft: not issued, not payable",
         "void": "Void: nothing is owed on this invoice",
     }.get(invoice.status.value, "")
-    paper = _Paper(title=title, workspace_name=workspace_name)
+    paper = Paper(title=title, workspace_name=workspace_name, letterhead=letterhead)
     paper.heading(workspace_name, title, marker)
     paper.facts(
         [
@@ -247,13 +137,19 @@ def invoice_pdf(
     return paper.bytes()
 
 
-def estimate_pdf(estimate: EstimateRead | PortalEstimate, *, workspace_name: str, account_name: str) -> bytes:
+def estimate_pdf(
+    estimate: EstimateRead | PortalEstimate,
+    *,
+    workspace_name: str,
+    account_name: str,
+    letterhead: Letterhead | None = None,
+) -> bytes:
     """An estimate: number, title, version, validity, lines, totals and the customer notes. Costs, margins and
     internal notes are never printed."""
     cur = estimate.currency
     title = f"Estimate {estimate.number}"
     marker = "Draft: not shared with the customer yet" if estimate.status.value == "draft" else ""
-    paper = _Paper(title=title, workspace_name=workspace_name)
+    paper = Paper(title=title, workspace_name=workspace_name, letterhead=letterhead)
     paper.heading(workspace_name, title, marker)
     paper.facts(
         [
@@ -293,14 +189,16 @@ def statement_pdf(
     workspace_name: str,
     payment_instructions: str = "",
     shared_at: datetime | None = None,
+    letterhead: Letterhead | None = None,
 ) -> bytes:
     """An account statement: period, opening balance, each invoice and payment with the running balance, the
     closing balance and what is outstanding by age (as of the period's end)."""
     cur = statement.currency
     title = "Account statement"
-    paper = _Paper(
+    paper = Paper(
         title=f"{title} {statement.period_start.isoformat()} to {statement.period_end.isoformat()}",
         workspace_name=workspace_name,
+        letterhead=letterhead,
     )
     paper.heading(workspace_name, title)
     paper.facts(
@@ -369,16 +267,20 @@ def statement_pdf(
 
 @dataclass(frozen=True)
 class _Issuer:
-    name: str
+    name: str  # the name customers know the workspace by (its display name, or its name)
     payment_instructions: str
+    letterhead: Letterhead
 
 
 def _issuer(session: Session, actor: StaffActor | ContactActor) -> _Issuer:
-    # The actor's workspace id comes from the server-side session, never from input.
+    # The actor's workspace id comes from the server-side session, never from input: a PDF carries the branding
+    # of the workspace that issued it, whoever asks (staff get the customer's paper).
     ws = session.get(Workspace, actor.workspace_id)
     if ws is None:
         raise NotFound()
-    return _Issuer(ws.name, ws.payment_instructions)
+    brand = branding.get_branding(session, actor.workspace_id)
+    logo = branding.workspace_logo(session, actor.workspace_id)
+    return _Issuer(brand.name, ws.payment_instructions, Letterhead(brand.colors, logo))
 
 
 def _account_name(session: Session, actor: StaffActor | ContactActor, account_id: int) -> str:
@@ -442,6 +344,7 @@ def invoice_document(session: Session, actor: Actor, invoice_id: int) -> tuple[s
         account_name=account_name,
         payments=payments,
         payment_instructions=issuer.payment_instructions,
+        letterhead=issuer.letterhead,
     )
     return safe_filename(invoice.number, ".pdf"), pdf
 
@@ -463,7 +366,9 @@ def estimate_document(session: Session, actor: Actor, estimate_id: int) -> tuple
         issuer = _issuer(session, contact)
     else:
         raise _deny(actor, "estimate-pdf", estimate_id)
-    pdf = estimate_pdf(estimate, workspace_name=issuer.name, account_name=account_name)
+    pdf = estimate_pdf(
+        estimate, workspace_name=issuer.name, account_name=account_name, letterhead=issuer.letterhead
+    )
     return safe_filename(f"{estimate.number}-v{estimate.current_version}", ".pdf"), pdf
 
 
@@ -485,7 +390,10 @@ def statement_document(
     )
     issuer = _issuer(session, actor)
     pdf = statement_pdf(
-        statement, workspace_name=issuer.name, payment_instructions=issuer.payment_instructions
+        statement,
+        workspace_name=issuer.name,
+        payment_instructions=issuer.payment_instructions,
+        letterhead=issuer.letterhead,
     )
     return statement_filename(statement, ".pdf"), pdf
 
@@ -501,6 +409,7 @@ def snapshot_document(session: Session, actor: Actor, snapshot_id: int) -> tuple
         workspace_name=issuer.name,
         payment_instructions=issuer.payment_instructions,
         shared_at=snap.shared_at,
+        letterhead=issuer.letterhead,
     )
     return statement_filename(snap.statement, ".pdf"), pdf
 

@@ -9,9 +9,12 @@ messages: every contact), and none at all while the workspace has customer mails
 mails go to members of the workspace only. Every recipient is looked up by the record's workspace and account, so
 a mail never names another account's records.
 
-What: a plain-text part and an HTML part built from the same escaped text (user text is never markup), the
-workspace's name as the sender's name, and a deep link to the record's page. Links carry no sign-in token: a
-signed-out contact meets the page's gate, which sends them to the portal sign-in and back to the page afterwards.
+What: a plain-text part and an HTML part built from the same escaped text (user text is never markup), and a deep
+link to the record's page. Mails to contacts carry the workspace's branding (``services/branding.py``): its display
+name as the sender's name and in the text, and in the HTML a header with its logo (the public logo URL) and the
+accent colour on the main link; staff mails use the workspace's own name and the plain look. Links carry no
+sign-in token: a signed-out contact meets the page's gate, which sends them to the portal sign-in and back to the
+page afterwards.
 """
 
 from __future__ import annotations
@@ -43,7 +46,8 @@ from models import (
     WorkspaceStatus,
 )
 from portal_app import formatting, routes
-from portal_app.services import notifications
+from portal_app.services import branding, notifications
+from portal_app.services.branding import Branding
 from portal_app.services.permissions import ContactPermission
 
 log = logging.getLogger("portal.mail")
@@ -85,6 +89,40 @@ def _one_line(value: str, limit: int = 200) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
+LINK_COLOR = "#1a56db"  # links of unbranded (staff) mails
+
+
+def _header(workspace_name: str, brand: Branding | None) -> str:
+    """The mail's first line: the logo (when the workspace has one) and the name, in the accent's text colour."""
+    if brand is None:
+        return f'<p style="margin:0 0 16px;font-size:17px;font-weight:bold">{escape(workspace_name)}</p>'
+    logo_url = routes.logo_url(brand.logo_key)
+    logo = (
+        f'<img src="{escape(logo_url, quote=True)}" alt="{escape(brand.name, quote=True)}" height="40" '
+        'style="display:block;height:40px;width:auto;max-width:240px;margin:0 0 8px;border:0">'
+        if logo_url
+        else ""
+    )
+    return (
+        f'<div style="margin:0 0 16px;padding:0 0 12px;border-bottom:3px solid {brand.colors.solid}">{logo}'
+        f'<p style="margin:0;font-size:17px;font-weight:bold;color:{brand.colors.text}">'
+        f"{escape(brand.name)}</p></div>"
+    )
+
+
+def _link(label: str, url: str, brand: Branding | None, *, main: bool) -> str:
+    """A link; a branded mail's main link is a button in the accent colour (white on the solid step: >= 4.5:1)."""
+    href = escape(url, quote=True)
+    if brand is not None and main:
+        return (
+            f'<p style="margin:20px 0"><a href="{href}" style="display:inline-block;padding:10px 18px;'
+            f"border-radius:6px;background:{brand.colors.solid};color:#ffffff;font-weight:bold;"
+            f'text-decoration:none">{escape(label)}</a></p>'
+        )
+    color = brand.colors.text if brand is not None else LINK_COLOR
+    return f'<p><a href="{href}" style="color:{color}">{escape(label)}</a></p>'
+
+
 def compose(
     *,
     workspace_name: str,
@@ -94,9 +132,13 @@ def compose(
     links: Sequence[tuple[str, str]],
     quote: str = "",
     footer: str,
+    brand: Branding | None = None,
 ) -> Composed:
     """The text and HTML parts of one mail from plain strings: every string is escaped into the HTML, so a title
-    like ``<script>`` arrives as those characters. ``links`` are (label, absolute URL) pairs."""
+    like ``<script>`` arrives as those characters. ``links`` are (label, absolute URL) pairs.
+
+    With ``brand`` (mails to contacts) the header shows the workspace's logo and display name and the first link is
+    a button in its accent colour; the text part is the same either way."""
     text = [greeting, ""]
     html = [f"<p>{escape(greeting)}</p>"]
     for para in paragraphs:
@@ -108,9 +150,9 @@ def compose(
             '<blockquote style="margin:0 0 16px;padding:8px 12px;border-left:3px solid #ccc;'
             f'white-space:pre-wrap;word-break:break-word">{escape(quote)}</blockquote>'
         )
-    for label, url in links:
+    for i, (label, url) in enumerate(links):
         text += [f"{label}:", url, ""]
-        html.append(f'<p><a href="{escape(url, quote=True)}" style="color:#1a56db">{escape(label)}</a></p>')
+        html.append(_link(label, url, brand, main=i == 0))
     text += ["--", footer]
     body_html = (
         '<!DOCTYPE html><html><head><meta charset="utf-8">'
@@ -119,7 +161,7 @@ def compose(
         'font-size:15px;line-height:1.5;color:#1f2328">'
         '<div style="max-width:560px;margin:0 auto;background:#ffffff;border:1px solid #e3e6ea;'
         'border-radius:8px;padding:24px">'
-        f'<p style="margin:0 0 16px;font-size:17px;font-weight:bold">{escape(workspace_name)}</p>'
+        + _header(workspace_name, brand)
         + "\n".join(["", *html, ""])
         + '<hr style="border:none;border-top:1px solid #e3e6ea;margin:24px 0 12px">'
         f'<p style="font-size:12px;color:#57606a">{escape(footer)}</p>'
@@ -128,7 +170,9 @@ def compose(
     return Composed(subject=_one_line(subject), text="\n".join(text) + "\n", html=body_html)
 
 
-def _queue(session: Session, ws: Workspace, to_email: str, mail: Composed) -> None:
+def _queue(
+    session: Session, ws: Workspace, to_email: str, mail: Composed, *, brand: Branding | None = None
+) -> None:
     notifications.enqueue_mail(
         session,
         workspace_id=ws.id,
@@ -136,8 +180,14 @@ def _queue(session: Session, ws: Workspace, to_email: str, mail: Composed) -> No
         subject=mail.subject,
         body_text=mail.text,
         body_html=mail.html,
-        from_name=ws.name,
+        from_name=brand.name if brand is not None else ws.name,
     )
+
+
+def _brand(session: Session, ws: Workspace) -> Branding:
+    """The branding of the workspace that sends (already loaded: no query)."""
+    assert ws.id is not None
+    return branding.get_branding(session, ws.id)
 
 
 def portal_link(kind: str, record_id: int | None) -> str:
@@ -229,9 +279,9 @@ def _member(session: Session, workspace_id: int, user_id: int | None) -> User | 
     ).first()
 
 
-def _contact_footer(ws: Workspace, account: CustomerAccount) -> str:
+def _contact_footer(brand: Branding, account: CustomerAccount) -> str:
     return (
-        f"You receive this because you are a contact of {account.name} in the {ws.name} customer portal. "
+        f"You receive this because you are a contact of {account.name} in the {brand.name} customer portal. "
         "If you are signed out, the portal asks you to sign in first and then opens the page."
     )
 
@@ -256,18 +306,20 @@ def record_shared(
         return
     link = portal_link(kind, record_id)
     title = _one_line(title)
+    brand = _brand(session, ws)
     for contact in account_contacts(
         session, workspace_id=workspace_id, account_id=account_id, permission=permission
     ):
         mail = compose(
-            workspace_name=ws.name,
-            subject=f"{ws.name} shared {noun} with you: {title}",
+            workspace_name=brand.name,
+            subject=f"{brand.name} shared {noun} with you: {title}",
             greeting=f"Hello {contact.name},",
-            paragraphs=[f"{ws.name} shared {noun} with {account.name}:", title],
+            paragraphs=[f"{brand.name} shared {noun} with {account.name}:", title],
             links=[(f"Open {noun.split(' ', 1)[1]} in the portal", link)],
-            footer=_contact_footer(ws, account),
+            footer=_contact_footer(brand, account),
+            brand=brand,
         )
-        _queue(session, ws, contact.email, mail)
+        _queue(session, ws, contact.email, mail, brand=brand)
 
 
 def document_requested(
@@ -280,18 +332,20 @@ def document_requested(
         return
     link = portal_link("document_request", request_id)
     title = _one_line(title)
+    brand = _brand(session, ws)
     for contact in account_contacts(
         session, workspace_id=workspace_id, account_id=account_id, permission=ContactPermission.DOCUMENTS
     ):
         mail = compose(
-            workspace_name=ws.name,
-            subject=f"{ws.name} asks for documents: {title}",
+            workspace_name=brand.name,
+            subject=f"{brand.name} asks for documents: {title}",
             greeting=f"Hello {contact.name},",
-            paragraphs=[f"{ws.name} asks {account.name} for documents:", title],
+            paragraphs=[f"{brand.name} asks {account.name} for documents:", title],
             links=[("See what is needed and upload the files", link)],
-            footer=_contact_footer(ws, account),
+            footer=_contact_footer(brand, account),
+            brand=brand,
         )
-        _queue(session, ws, contact.email, mail)
+        _queue(session, ws, contact.email, mail, brand=brand)
 
 
 def upload_rejected(session: Session, *, workspace_id: int, intake_id: int, reason: str) -> None:
@@ -337,20 +391,22 @@ def upload_rejected(session: Session, *, workspace_id: int, intake_id: int, reas
         )
         what, link = "attachment", portal_link("message_thread", thread_id)
     name = _one_line(intake.original_name, 120)
+    brand = _brand(session, ws)
     mail = compose(
-        workspace_name=ws.name,
-        subject=f"{ws.name} could not accept your {what}: {name}",
+        workspace_name=brand.name,
+        subject=f"{brand.name} could not accept your {what}: {name}",
         greeting=f"Hello {sender.name},",
         paragraphs=[
-            f"{ws.name} reviewed the {what} you sent for {account.name} and could not accept it:",
+            f"{brand.name} reviewed the {what} you sent for {account.name} and could not accept it:",
             name,
             "The reason given:",
         ],
         quote=(reason or "").strip()[:2000] or "No reason was given.",
         links=[("Open the page to send a new file", link)],
-        footer=_contact_footer(ws, account),
+        footer=_contact_footer(brand, account),
+        brand=brand,
     )
-    _queue(session, ws, sender.email, mail)
+    _queue(session, ws, sender.email, mail, brand=brand)
 
 
 def staff_replied(session: Session, *, workspace_id: int, thread_id: int, message_id: int) -> None:
@@ -380,19 +436,21 @@ def staff_replied(session: Session, *, workspace_id: int, thread_id: int, messag
     body = message.body.strip()
     excerpt = body if len(body) <= EXCERPT_CHARS else body[: EXCERPT_CHARS - 1] + "…"
     link = portal_link("message_thread", thread.id)
+    brand = _brand(session, ws)
     for contact in account_contacts(
         session, workspace_id=workspace_id, account_id=account.id or 0, permission=ContactPermission.MESSAGES
     ):
         mail = compose(
-            workspace_name=ws.name,
-            subject=f"{ws.name} replied: {subject}",
+            workspace_name=brand.name,
+            subject=f"{brand.name} replied: {subject}",
             greeting=f"Hello {contact.name},",
-            paragraphs=[f"{ws.name} replied in the conversation “{subject}”:"],
+            paragraphs=[f"{brand.name} replied in the conversation “{subject}”:"],
             quote=excerpt,
             links=[("Read and answer in the portal", link)],
-            footer=_contact_footer(ws, account),
+            footer=_contact_footer(brand, account),
+            brand=brand,
         )
-        _queue(session, ws, contact.email, mail)
+        _queue(session, ws, contact.email, mail, brand=brand)
 
 
 # ---------------------------------------------------------------------------------------------------------------

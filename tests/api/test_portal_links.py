@@ -416,3 +416,33 @@ def test_mailbox_never_shows_an_expired_link(db):
     db.expire_all()
     stored = db.get(OutboxMail, mail.id)
     assert old not in stored.body_text and stored.links_expire_at is None  # the page's read swept it
+
+
+def test_mailbox_shows_a_mails_html_part_sandboxed_but_never_one_with_sign_in_links(db):
+    plain = notifications.enqueue_mail(
+        db,
+        workspace_id=None,
+        to_email="x@customer.test",
+        subject="Branded",
+        body_text="Hello",
+        body_html='<p>Hello</p><img src="http://localhost:8000/files/logo/k.png" alt="Acme"><script>x()</script>',
+    )
+    t = make_tenant(db)
+    magic_token(db, contact_email(db, t.contact.contact_id))
+    with_link = db.exec(select(OutboxMail).where(OutboxMail.links_expire_at.is_not(None))).first()  # type: ignore[union-attr]
+    with_link.body_html = "<p>a sign-in link</p>"
+    db.add(with_link)
+    db.commit()
+    (page,) = http(get("/dev/mailbox"))
+    assert f'href="/dev/mailbox/{plain.id}.html"' in page.text
+    assert f'href="/dev/mailbox/{with_link.id}.html"' not in page.text
+    html, missing, refused = http(
+        get(f"/dev/mailbox/{plain.id}.html"),
+        get("/dev/mailbox/999999.html"),
+        get(f"/dev/mailbox/{with_link.id}.html"),
+    )
+    assert html.status_code == 200 and 'alt="Acme"' in html.text
+    csp = html.headers["content-security-policy"]
+    assert "sandbox" in csp and "script-src" not in csp and "default-src 'none'" in csp
+    assert html.headers["x-content-type-options"] == "nosniff"
+    assert missing.status_code == refused.status_code == 404

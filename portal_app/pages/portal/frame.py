@@ -110,6 +110,8 @@ def portal_page(S: Any, content: rx.Component) -> rx.Component:
         tabs=S.portal_tabs,
         account_name=S.account_name,
         workspace_name=S.team_name,
+        logo_url=S.brand_logo_url,
+        accent=S.brand_accent,
         switcher=switcher(
             "Viewing account", S.current_account_id, S.account_options, S.switch_account, SWITCHER_ID
         ),

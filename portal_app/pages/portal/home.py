@@ -6,6 +6,7 @@ from typing import Any
 
 import reflex as rx
 
+from components.branding import welcome_message
 from components.ui import section_card
 from portal_app import routes
 from portal_app.pages.portal.frame import portal_page
@@ -267,6 +268,7 @@ def _home() -> rx.Component:
             spacing="1",
             align="start",
         ),
+        welcome_message(S.welcome_text),
         _glance(),
         rx.cond(S.operations, _waiting()),
         rx.cond(S.billing, _billing()),

@@ -6,6 +6,7 @@ from typing import Any
 
 import reflex as rx
 
+from components.branding import branding_panel
 from components.form import control_field, field, submit_button
 from components.reminders import reminder_schedule_panel, todays_reminders_panel
 from components.toggle import switch_row
@@ -20,7 +21,8 @@ A = StaffArea
 
 TITLE = "Workspace settings — Customer Portal"
 DESCRIPTION = (
-    "Your workspace's members and roles, pending invitations, the Customer Portal module and reminders."
+    "Your workspace's members and roles, pending invitations, the Customer Portal module, branding and "
+    "reminders."
 )
 
 
@@ -329,6 +331,7 @@ def settings_page() -> rx.Component:
                 width="100%",
                 align_items="start",
             ),
+            rx.box(branding_panel(S), max_width="760px", width="100%"),
             rx.grid(
                 reminder_schedule_panel(S),
                 todays_reminders_panel(S),
