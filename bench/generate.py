@@ -38,6 +38,7 @@ class Dataset:
     contact: ContactActor
     finance: StaffActor
     team_lead: StaffActor
+    owner: StaffActor
 
 
 def generate(session: Session, *, per_account: int, seed: int = 7) -> Dataset:
@@ -167,4 +168,5 @@ def generate(session: Session, *, per_account: int, seed: int = 7) -> Dataset:
         contact=access.resolve_contact(session, contact_id=contact.id, account_id=accounts[0].id),
         finance=staff[Role.FINANCE_REVIEWER],
         team_lead=staff[Role.TEAM_LEAD],
+        owner=staff[Role.OWNER],
     )

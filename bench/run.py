@@ -28,7 +28,7 @@ from sqlmodel import Session, SQLModel  # noqa: E402
 import models  # noqa: E402,F401
 from bench.generate import Dataset, generate  # noqa: E402
 from portal_app.db import make_engine  # noqa: E402
-from portal_app.services import estimates, invoices, messages, statements, tasks  # noqa: E402
+from portal_app.services import estimates, invoices, messages, signals, statements, tasks  # noqa: E402
 
 SIZES = (200, 2000)  # invoices (and as many estimates, messages, tasks) per account
 REPEATS = 15
@@ -78,6 +78,7 @@ def _cases(d: Dataset) -> dict[str, Callable[[Session], object]]:
         "statement: one year": lambda s: statements.compute_statement(
             s, d.finance, d.account_id, period_start=end - timedelta(days=365), period_end=end
         ),
+        "staff: command center signals": lambda s: signals.command_center(s, d.owner),
     }
 
 

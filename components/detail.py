@@ -64,11 +64,14 @@ def detail_layout(
     aside: rx.Component | None = None,
     back: rx.Component | None = None,
     aside_label: str = "Actions",
+    title_id: str = "",
     **props: Any,
 ) -> rx.Component:
     """A record page body: header (``back`` link above, h1 title, number beside it, status badge), facts, main
-    body and aside (a region named ``aside_label``)."""
-    heading_line: list[rx.Component] = [rx.heading(title, size="7", as_="h1")]
+    body and aside (a region named ``aside_label``). ``title_id`` gives the h1 an id (for browser tests)."""
+    heading_line: list[rx.Component] = [
+        rx.heading(title, size="7", as_="h1", **({"id": title_id} if title_id else {}))
+    ]
     if isinstance(number, Var) or number:
         heading_line.append(
             rx.text(number, size="3", color_scheme="gray", font_variant_numeric="tabular-nums")

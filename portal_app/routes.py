@@ -28,6 +28,7 @@ STAFF_STATEMENTS = "/app/statements"
 STAFF_DOCUMENTS = "/app/documents"
 STAFF_MESSAGES = "/app/messages"
 STAFF_DELIVERIES = "/app/deliveries"
+STAFF_AUDIT = "/app/audit"
 PORTAL_ESTIMATES = "/portal/estimates"
 PORTAL_APPROVALS = "/portal/approvals"
 PORTAL_INVOICES = "/portal/invoices"
@@ -91,6 +92,12 @@ FILES_SNAPSHOTS = "/files/statement-snapshots"  # /files/statement-snapshots/{id
 FILES_UPLOAD_PROOF = "/files/uploads/payment-proof"  # POST /files/uploads/payment-proof/{invoice_id}
 FILES_UPLOAD_DOCUMENT = "/files/uploads/document"  # POST /files/uploads/document/{item_id} (a request's item)
 FILES_UPLOAD_ATTACHMENT = "/files/uploads/attachment"  # POST /files/uploads/attachment/{thread_id}
+FILES_AUDIT_CSV = (
+    "/files/audit.csv"  # the audit log's filtered entries: ?actor=&action=&account=&since=&until=
+)
+FILES_UPLOAD_LOGO = "/files/uploads/logo"  # POST: the workspace's logo (settings, branding)
+# Public by design: /files/logo/{logo_key}.png, the key random and replaced on every upload (services/branding.py).
+FILES_LOGO = "/files/logo"
 
 
 def file_url(base: str, record_id: int, suffix: str = "", **query: str | int) -> str:
@@ -98,6 +105,12 @@ def file_url(base: str, record_id: int, suffix: str = "", **query: str | int) ->
     if isinstance(record_id, bool) or not isinstance(record_id, int) or record_id <= 0:
         raise ValueError(f"record ids are positive integers: {record_id!r}")
     return backend_url(f"{base}/{record_id}{suffix}", **query)
+
+
+def logo_url(logo_key: str) -> str:
+    """The public URL of a workspace's logo (``FILES_LOGO``, public by design: services/branding.py); "" without
+    one. Absolute, on the backend's origin: the portal's pages and mail clients load it from there."""
+    return backend_url(f"{FILES_LOGO}/{logo_key}.png") if logo_key else ""
 
 
 def url_for(path: str, **query: str | int) -> str:

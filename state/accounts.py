@@ -1,8 +1,11 @@
-"""Customer accounts for staff: ``/app/accounts`` (search by name or code, paginated) and ``/app/accounts/[id]``
-(details, contacts and what each may see, portal invitations, the account's latest estimates and approvals).
+"""Customer accounts for staff: ``/app/accounts`` (search by name or code, paginated) and ``/app/accounts/[id]``, the
+account view: details and owner, contacts and what each may see, portal invitations, reminders, the balance with
+aging per currency, the latest records of every area the member may read, open tasks, and a timeline of portal
+activity ("Show older" pages back by keyset). Display rows are built in ``state/account_view.py``.
 
-The route id and every contact id are untrusted: ``accounts.get_account`` scopes the account to the actor's
-workspace (another workspace's account reads as "not found"), and the contact services re-check the contact.
+The route id and every contact id are untrusted: ``account_view.account_overview`` scopes the account to the
+actor's workspace (another workspace's account reads as "not found"), and the contact services re-check the
+contact. The timeline's paging cursor is a backend var, never taken from the browser.
 """
 
 from __future__ import annotations
@@ -13,17 +16,42 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
-from portal_app import formatting, routes
-from portal_app.services import accounts, approvals, contacts, estimates, members, portal_access, workspaces
+from portal_app import routes
+from portal_app.services import (
+    account_view,
+    accounts,
+    audit_log,
+    contacts,
+    members,
+    portal_access,
+    workspaces,
+)
 from portal_app.services.access import StaffActor
 from portal_app.services.permissions import Permission, role_has
 from portal_app.statuses import status_color, status_label
+from state.account_view import (
+    ActivityRow,
+    BalanceRow,
+    RecordRow,
+    activity_rows,
+    approval_rows,
+    area_hrefs,
+    balance_rows,
+    balance_summary,
+    conversation_rows,
+    delivery_rows,
+    document_rows,
+    estimate_rows,
+    invoice_rows,
+)
 from state.base import Events, event, parse_id
 from state.mixins import DetailMixin, ListMixin
 from state.pages import StaffArea, StaffPage
 from state.reminders import AccountRemindersMixin
+from state.tasks import TaskRow, task_rows
 
-SHORT_LIST = 5
+SHORT_LIST = account_view.SHORT_LIST
+TIMELINE_PAGE = 30
 
 
 @dataclasses.dataclass
@@ -53,18 +81,6 @@ class ContactRow:
     operations: bool
     documents: bool
     reminders_off: bool = False  # the contact turned reminder mails off (the link in one)
-
-
-@dataclasses.dataclass
-class RecordRow:
-    """One line of a short list on the account page: an estimate or an approval request."""
-
-    href: str
-    reference: str
-    title: str
-    status_label: str
-    status_color: str
-    detail: str
 
 
 class AccountsListState(StaffPage, ListMixin, StaffArea):
@@ -108,18 +124,38 @@ class AccountDetailState(StaffPage, DetailMixin, AccountRemindersMixin, StaffAre
     portal_enabled: bool = False
     can_manage_contacts: bool = False
     contacts: rx.Field[list[ContactRow]] = rx.field(default_factory=list)
-    estimates: rx.Field[list[RecordRow]] = rx.field(default_factory=list)
-    estimates_total: int = 0
-    approvals: rx.Field[list[RecordRow]] = rx.field(default_factory=list)
-    approvals_total: int = 0
-    statement_href: str = ""  # "" when the member cannot read statements
     owner: str = ""  # "none" or a member's user id (the select's value)
     owner_name: str = ""
     owner_options: list[OwnerOption] = []
     can_manage_account: bool = False
+    # Balance and aging: shown when the role reads statements (``statement_href`` is then set).
+    statement_href: str = ""
+    balance: str = ""  # "$1,250.00 · €30.00", "Nothing owed"
+    balances: rx.Field[list[BalanceRow]] = rx.field(default_factory=list)
+    # Each area -> its list filtered to this account, or "" when the role may not read it (not shown).
+    areas: dict[str, str] = {}
+    estimates: rx.Field[list[RecordRow]] = rx.field(default_factory=list)
+    estimates_total: int = 0
+    approvals: rx.Field[list[RecordRow]] = rx.field(default_factory=list)
+    approvals_total: int = 0
+    invoices: rx.Field[list[RecordRow]] = rx.field(default_factory=list)
+    invoices_total: int = 0
+    documents: rx.Field[list[RecordRow]] = rx.field(default_factory=list)
+    documents_total: int = 0
+    deliveries: rx.Field[list[RecordRow]] = rx.field(default_factory=list)
+    deliveries_total: int = 0
+    conversations: rx.Field[list[RecordRow]] = rx.field(default_factory=list)
+    conversations_total: int = 0
+    tasks: rx.Field[list[TaskRow]] = rx.field(default_factory=list)
+    tasks_total: int = 0
+    # The timeline, newest first; ``timeline_more`` while older entries exist (the cursor stays on the server).
+    timeline: rx.Field[list[ActivityRow]] = rx.field(default_factory=list)
+    timeline_more: bool = False
+    _timeline_before: int = 0
 
     def _fetch(self, session: Session, actor: StaffActor) -> Events:
-        account = accounts.get_account(session, actor, self._record_id())
+        view = account_view.account_overview(session, actor, self._record_id(), limit=SHORT_LIST)
+        account = view.account
         self.account_id = account.id
         team = members.list_members(session, actor)
         self.owner = str(account.owner_user_id) if account.owner_user_id else "none"
@@ -130,11 +166,6 @@ class AccountDetailState(StaffPage, DetailMixin, AccountRemindersMixin, StaffAre
             OwnerOption(str(m.user_id), m.name or m.email) for m in team
         ]
         self.can_manage_account = role_has(actor.role, Permission.ACCOUNTS_MANAGE)
-        self.statement_href = (
-            routes.url_for(routes.STAFF_STATEMENTS, account=account.id)
-            if role_has(actor.role, Permission.STATEMENTS_READ)
-            else ""
-        )
         self.name, self.code, self.currency = account.name, account.code, account.currency
         self.billing_email = account.billing_email
         self.payment_terms = f"{account.payment_terms_days} days"
@@ -154,56 +185,65 @@ class AccountDetailState(StaffPage, DetailMixin, AccountRemindersMixin, StaffAre
                 documents=a.can_documents,
                 reminders_off=c.reminders_off_at is not None,
             )
-            for c, a in contacts.list_account_contacts(session, actor, account.id)
+            for c, a in view.contacts
         ]
-        self._fetch_records(session, actor, account.id)
+        self._show_overview(actor, view)
         self._fill_account_reminders(session, actor, account.id)
+        self._load_timeline(session, actor, fresh=True)
         return None
 
-    def _fetch_records(self, session: Session, actor: StaffActor, account_id: int) -> None:
-        self.estimates, self.estimates_total, self.approvals, self.approvals_total = [], 0, [], 0
-        if role_has(actor.role, Permission.ESTIMATES_READ):
-            est = estimates.list_estimates(session, actor, account_id=account_id, limit=SHORT_LIST)
-            self.estimates_total = est.total
-            self.estimates = [
-                RecordRow(
-                    href=routes.record_url(routes.STAFF_ESTIMATES, e.id),
-                    reference=e.number,
-                    title=e.title,
-                    status_label=status_label("estimate", e.status.value),
-                    status_color=status_color("estimate", e.status.value),
-                    detail=formatting.money(e.total_minor, e.currency),
-                )
-                for e in est.items
-            ]
-        if role_has(actor.role, Permission.APPROVALS_READ):
-            appr = approvals.list_approvals(session, actor, account_id=account_id, limit=SHORT_LIST)
-            self.approvals_total = appr.total
-            self.approvals = [
-                RecordRow(
-                    href=routes.record_url(routes.STAFF_APPROVALS, r.id),
-                    reference=formatting.day(r.created_at),
-                    title=r.title,
-                    status_label=status_label("approval", r.status.value),
-                    status_color=status_color("approval", r.status.value),
-                    detail=formatting.day(r.due_on) if r.due_on else "",
-                )
-                for r in appr.items
-            ]
-
-    @rx.var
-    def estimates_more(self) -> str:
-        shown = len(self.estimates)
-        return (
-            f"Showing the latest {shown} of {self.estimates_total}." if self.estimates_total > shown else ""
+    def _show_overview(self, actor: StaffActor, view: account_view.AccountOverview) -> None:
+        account_id = view.account.id
+        self.statement_href = (
+            routes.url_for(routes.STAFF_STATEMENTS, account=account_id) if view.balances is not None else ""
         )
+        self.balances = balance_rows(view.balances or [])
+        self.balance = balance_summary(view.balances or []) if view.balances is not None else ""
+        self.areas = area_hrefs(actor.role, account_id)
+        self.estimates = estimate_rows(view.estimates.items) if view.estimates else []
+        self.estimates_total = view.estimates.total if view.estimates else 0
+        self.approvals = approval_rows(view.approvals.items) if view.approvals else []
+        self.approvals_total = view.approvals.total if view.approvals else 0
+        self.invoices = invoice_rows(view.invoices.items) if view.invoices else []
+        self.invoices_total = view.invoices.total if view.invoices else 0
+        self.documents = document_rows(view.document_requests.items) if view.document_requests else []
+        self.documents_total = view.document_requests.total if view.document_requests else 0
+        self.deliveries = delivery_rows(view.deliveries.items) if view.deliveries else []
+        self.deliveries_total = view.deliveries.total if view.deliveries else 0
+        self.conversations = conversation_rows(view.conversations.items) if view.conversations else []
+        self.conversations_total = view.conversations.total if view.conversations else 0
+        self.tasks = task_rows(view.open_tasks) if view.open_tasks else []
+        self.tasks_total = view.open_tasks.total if view.open_tasks else 0
 
-    @rx.var
-    def approvals_more(self) -> str:
-        shown = len(self.approvals)
-        return (
-            f"Showing the latest {shown} of {self.approvals_total}." if self.approvals_total > shown else ""
+    def _load_timeline(self, session: Session, actor: StaffActor, *, fresh: bool) -> None:
+        """The first page of the timeline (``fresh``), or the next older one after what is shown."""
+        if fresh:
+            self.timeline, self._timeline_before = [], 0
+        before = self._timeline_before or None
+        # One more than a page tells whether older entries remain, without a count.
+        found = audit_log.account_timeline(
+            session, actor, self._record_id(), limit=TIMELINE_PAGE + 1, before_seq=before
         )
+        page = found[:TIMELINE_PAGE]
+        self.timeline = [*self.timeline, *activity_rows(actor.role, page)]
+        self.timeline_more = len(found) > TIMELINE_PAGE
+        if page:
+            self._timeline_before = page[-1].seq
+
+    @event
+    def show_older_activity(self) -> Events:
+        """The timeline's "Show older": the next page before the oldest entry shown (the cursor is server-side)."""
+        if not self.timeline_more or not self._timeline_before:
+            return None
+
+        def run(session: Session, actor: StaffActor) -> Events:
+            # The cursor belongs to the account this tab loaded: a route id changed since then reloads the page.
+            if self._record_id() != self.account_id:
+                return self._fetch(session, actor)
+            self._load_timeline(session, actor, fresh=False)
+            return None
+
+        return self._act(run)
 
     def _contact_action(self, contact_id: Any, verb: str) -> Events:
         target = parse_id(contact_id)

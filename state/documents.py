@@ -83,7 +83,7 @@ class DocumentRow:
 class DocumentsListState(StaffPage, ListMixin, StaffArea):
     NEED: ClassVar[Permission | None] = Permission.DOCUMENTS_READ
     FILTERS: ClassVar[dict[str, tuple[str, ...]]] = {
-        "status": ("all", *STATUS_VALUES),
+        "status": ("all", "past_due", *STATUS_VALUES),  # past due: open or submitted, due date passed
         "account": ("all",),
         "order": ORDERS,
     }
@@ -96,7 +96,8 @@ class DocumentsListState(StaffPage, ListMixin, StaffArea):
     def _fetch(self, session: Session, actor: StaffActor) -> Events:
         status = self._filter("status")
         query: dict[str, Any] = {
-            "status": None if status == "all" else DocumentRequestStatus(status),
+            "status": DocumentRequestStatus(status) if status in STATUS_VALUES else None,
+            "past_due": status == "past_due",
             "account_id": self._filter_id("account"),
             "overdue_first": self._filter("order") == "overdue",
         }

@@ -55,14 +55,24 @@ class EstimateRow:
 
 class EstimatesListState(StaffPage, ListMixin, StaffArea):
     NEED: ClassVar[Permission | None] = Permission.ESTIMATES_READ
-    FILTERS: ClassVar[dict[str, tuple[str, ...]]] = {"status": ("", *STATUS_VALUES)}
+    # "decided": approved, declined or changes requested, the latest decision first (the command center links here).
+    FILTERS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "status": ("", "decided", *STATUS_VALUES),
+        "account": ("all",),  # an account's id from its page's "View all" link
+    }
+    ID_FILTERS: ClassVar[tuple[str, ...]] = ("account",)
 
     rows: list[EstimateRow] = []
     can_manage: bool = False
 
     def _fetch(self, session: Session, actor: StaffActor) -> Events:
         status = self._filter("status")
-        query: dict[str, Any] = {"status": EstimateStatus(status) if status else None, "search": self.search}
+        query: dict[str, Any] = {
+            "status": EstimateStatus(status) if status in STATUS_VALUES else None,
+            "decided": status == "decided",
+            "account_id": self._filter_id("account"),
+            "search": self.search,
+        }
         page = estimates.list_estimates(session, actor, offset=self.offset, limit=self.PAGE_SIZE, **query)
         self.total = page.total
         if not page.items and page.total:  # a page past the end (forged offset, rows gone): the last page

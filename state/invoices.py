@@ -23,6 +23,7 @@ from portal_app.services.access import StaffActor
 from portal_app.services.errors import ValidationFailed
 from portal_app.services.invoices import InvoiceDetail
 from portal_app.services.permissions import Permission, role_has
+from portal_app.services.signals import DUE_SOON_DAYS
 from portal_app.statuses import status_color, status_label
 from state.base import Events, event
 from state.inputs import InputError, parse_day, parse_money, percent_text
@@ -32,6 +33,9 @@ from state.reminders import RecordRemindersMixin
 from state.tasks import ALL_STATUSES, TaskRow, account_choices, task_rows
 
 STATUS_VALUES = tuple(s.value for s in InvoiceStatus)
+# Besides the statuses: open or partly paid invoices past their due date, or due within DUE_SOON_DAYS (the command
+# center links here with ``?status=overdue`` / ``?status=due_soon``).
+DUE_VALUES = ("overdue", "due_soon")
 ORDERS = ("newest", "overdue")
 TASKS_SHOWN = 20
 PAYMENT_METHODS: tuple[tuple[str, str], ...] = (
@@ -73,7 +77,7 @@ class InvoiceRow:
 class InvoicesListState(StaffPage, ListMixin, StaffArea):
     NEED: ClassVar[Permission | None] = Permission.INVOICES_READ
     FILTERS: ClassVar[dict[str, tuple[str, ...]]] = {
-        "status": ("all", *STATUS_VALUES),
+        "status": ("all", *DUE_VALUES, *STATUS_VALUES),
         "account": ("all",),
         "order": ORDERS,
     }
@@ -88,7 +92,9 @@ class InvoicesListState(StaffPage, ListMixin, StaffArea):
         status = self._filter("status")
         account_id = self._filter_id("account")
         query: dict[str, Any] = {
-            "status": None if status == "all" else InvoiceStatus(status),
+            "status": InvoiceStatus(status) if status in STATUS_VALUES else None,
+            "overdue_only": status == "overdue",
+            "due_within_days": DUE_SOON_DAYS if status == "due_soon" else None,
             "account_id": account_id,
             "search": self.search,
             "overdue_first": self._filter("order") == "overdue",
@@ -118,7 +124,7 @@ class InvoicesListState(StaffPage, ListMixin, StaffArea):
         self.account_choices = account_choices(session, actor)
         self.can_manage = role_has(actor.role, Permission.INVOICES_MANAGE)
         csv_query: dict[str, str | int] = {}
-        if status != "all":
+        if status in STATUS_VALUES:  # the export filters by status only: "overdue" exports every status
             csv_query["status"] = status
         if account_id is not None:
             csv_query["account"] = account_id

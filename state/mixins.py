@@ -16,6 +16,7 @@ import reflex as rx
 from state.base import Events, event, parse_id
 
 SEARCH_MAX = 100
+URL_SEARCH = "q"  # the search text in a list page's URL: /app/accounts?q=contoso
 
 
 class _Paged(Protocol):
@@ -36,6 +37,11 @@ class ListMixin(rx.State, mixin=True):
     A filter named in ``ID_FILTERS`` takes a record id (an account, say) besides its listed values
     (``FILTERS = {"account": ("all",)}``, ``ID_FILTERS = ("account",)``): any positive id is kept, as a handle
     only (the service scopes it; another workspace's id finds nothing); read it with ``self._filter_id(name)``.
+
+    A link can open the list filtered: ``/app/invoices?status=overdue&account=7&q=acme``. The page kit's load
+    (``_Page.load``) calls ``_filters_from_url()`` before fetching: when the URL names a filter or ``q``, the
+    list shows exactly that (other filters at their defaults, first page), each value checked like ``set_filter``;
+    without them it keeps what the viewer chose before.
     """
 
     PAGE_SIZE: ClassVar[int] = 20
@@ -122,15 +128,30 @@ class ListMixin(rx.State, mixin=True):
         self.offset = 0
         return self._reload()
 
+    def _checked(self, name: str, value: Any) -> str:
+        """``value`` for filter ``name`` if allowed (a listed value, or a positive id for an ``ID_FILTERS``
+        filter), else the filter's default."""
+        if name in self.ID_FILTERS and parse_id(value) is not None:
+            return str(parse_id(value))
+        return value if isinstance(value, str) and value in self.FILTERS[name] else self.FILTERS[name][0]
+
+    def _filters_from_url(self) -> None:
+        """Take the filters (and ``q``, the search) from the page URL's query, if it names any. The query is
+        client input like any argument: unknown names are not filters, unknown values fall back to defaults."""
+        params = self.router.page.params
+        named = [name for name in self.FILTERS if name in params]
+        if not named and URL_SEARCH not in params:
+            return
+        self.filters = {name: self._checked(name, params[name]) for name in named}
+        text = params.get(URL_SEARCH)
+        self.search = " ".join(text.split())[:SEARCH_MAX] if isinstance(text, str) else ""
+        self.offset = 0
+
     @event
     def set_filter(self, name: Any, value: Any) -> Events:
         if not isinstance(name, str) or name not in self.FILTERS:
             return None
-        if name in self.ID_FILTERS and parse_id(value) is not None:
-            value = str(parse_id(value))
-        else:
-            value = value if isinstance(value, str) and value in self.FILTERS[name] else self.FILTERS[name][0]
-        self.filters = {**self.filters, name: value}
+        self.filters = {**self.filters, name: self._checked(name, value)}
         self.offset = 0
         return self._reload()
 

@@ -26,8 +26,10 @@ from sqlmodel import Session
 
 from models import SessionKind
 from portal_app import routes
+from portal_app.palette import DEFAULT_ACCENT
 from portal_app.services import (
     accounts,
+    branding,
     intake,
     members,
     messages,
@@ -41,6 +43,7 @@ from portal_app.services.errors import DomainError, NotFound
 from portal_app.services.permissions import ROLE_LABELS, ContactPermission, Permission, role_has
 from portal_app.services.sessions import Principal
 from state.base import BaseState, Events, event, full_reload, parse_id
+from state.mixins import ListMixin
 
 GATE_LOADING = "loading"
 GATE_SIGNED_OUT = "signed_out"
@@ -80,9 +83,11 @@ class RecordRow:
     status_color: str = ""
 
 
-# The staff navigation, in order: (label, route, group, icon, permission needed). Filtered per member.
+# The staff navigation, in order: (label, route, group, icon, permission needed). Filtered per member. Home is
+# the owner's and managers' command center; team leads and finance reviewers land on their own work instead
+# (``/app`` sends them to Tasks / the review queue: state/staff.py), so they have no Home entry.
 STAFF_NAV: tuple[tuple[str, str, str, str, Permission | None], ...] = (
-    ("Home", routes.STAFF, "Work", "house", None),
+    ("Home", routes.STAFF, "Work", "house", Permission.WORKSPACE_MANAGE),
     ("Tasks", routes.STAFF_TASKS, "Work", "list-checks", Permission.TASKS_READ),
     ("Review queue", routes.STAFF_REVIEW, "Work", "inbox", Permission.INTAKE_REVIEW),
     ("Messages", routes.STAFF_MESSAGES, "Work", "messages-square", Permission.MESSAGES_READ),
@@ -93,6 +98,7 @@ STAFF_NAV: tuple[tuple[str, str, str, str, Permission | None], ...] = (
     ("Statements", routes.STAFF_STATEMENTS, "Records", "scroll-text", Permission.STATEMENTS_READ),
     ("Document requests", routes.STAFF_DOCUMENTS, "Records", "folder-open", Permission.DOCUMENTS_READ),
     ("Deliveries", routes.STAFF_DELIVERIES, "Records", "truck", Permission.DELIVERIES_READ),
+    ("Audit log", routes.STAFF_AUDIT, "Workspace", "history", Permission.AUDIT_READ),
     ("Settings", routes.STAFF_SETTINGS, "Workspace", "settings", Permission.MEMBERS_READ),
 )
 
@@ -216,7 +222,9 @@ class ContactArea(BaseState):
     """What the portal shell shows on every contact page."""
 
     account_name: str = ""
-    team_name: str = ""  # the workspace the contact deals with, shown in the portal's top bar
+    team_name: str = ""  # the workspace the contact deals with (display name), shown in the portal's top bar
+    brand_logo_url: str = ""  # that workspace's public logo URL, "" without one (services/branding.py)
+    brand_accent: str = DEFAULT_ACCENT  # its accent colour, a palette name (portal_app/palette.py)
     current_account_id: str = ""
     account_options: list[SwitchOption] = []
     portal_nav: list[NavItem] = []
@@ -228,7 +236,10 @@ class ContactArea(BaseState):
         linked = portal_access.list_contact_accounts(session, actor)
         path = self.router.page.path
         self.account_name = account.name
-        self.team_name = workspaces.portal_workspace_name(session, actor)
+        brand = branding.portal_branding(session, actor)  # the contact's own workspace only
+        self.team_name = brand.name
+        self.brand_logo_url = routes.logo_url(brand.logo_key)
+        self.brand_accent = brand.accent
         self.current_account_id = str(account.id)
         self.account_options = [SwitchOption(id=str(a.id), label=a.name) for a in linked]
         unread = messages.portal_unread_count(session, actor)  # one query, for the Messages badge
@@ -328,6 +339,8 @@ class _Page(rx.State, mixin=True):
                     self._close(gate)
                     return None
                 self._fill_shell(session, principal, actor)
+                if isinstance(self, ListMixin):
+                    self._filters_from_url()  # a link may open a list filtered: /app/invoices?status=overdue
                 result = self._fetch(session, actor)
                 self.gate = GATE_READY
                 return result

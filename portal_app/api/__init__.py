@@ -18,7 +18,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal_app import routes
 from portal_app.api import dev_idp
+from portal_app.api.audit_export import audit_export_routes
 from portal_app.api.auth import auth_routes
+from portal_app.api.branding import branding_routes
 from portal_app.api.files import file_routes
 from portal_app.api.mailbox import mailbox_routes
 from portal_app.api.portal_links import portal_link_routes
@@ -107,7 +109,9 @@ def build_api() -> Starlette:
             Route(routes.HEALTH, health, methods=["GET"]),
             Route(routes.REFLEX_UPLOAD_PREFIX + "/{path:path}", not_found),
             *public_routes(),
+            *audit_export_routes(),
             *file_routes(),
+            *branding_routes(),
             *portal_link_routes(),
             *reminder_routes(),
             *mailbox_routes(),

@@ -72,6 +72,7 @@ def create_account(
         target_type="account",
         target_id=acct.id,
         data={"code": code},
+        account_id=acct.id,
     )
     session.commit()
     return AccountRead.model_validate(acct)
@@ -102,6 +103,7 @@ def update_account(
         action="account.updated",
         target_type="account",
         target_id=acct.id,
+        account_id=acct.id,
     )
     session.commit()
     return AccountRead.model_validate(acct)
@@ -135,6 +137,7 @@ def set_account_owner(
             target_type="customer_account",
             target_id=account.id,
             data={"from": previous, "to": owner_user_id},
+            account_id=account.id,
         )
     session.commit()
     return AccountRead.model_validate(account)

@@ -171,6 +171,7 @@ def cancel_approval_request(session: Session, actor: Actor, approval_id: int) ->
         action="approval.cancelled",
         target_type="approval",
         target_id=approval.id,
+        account_id=approval.account_id,
     )
     session.commit()
     return ApprovalRead.model_validate(approval)

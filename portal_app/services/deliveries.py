@@ -245,6 +245,7 @@ def _set_shared(session: Session, actor: Actor, delivery_id: int, *, shared: boo
             action="delivery.shared" if shared else "delivery.unshared",
             target_type="delivery",
             target_id=delivery.id,
+            account_id=delivery.account_id,
         )
         if shared:
             assert delivery.id is not None
@@ -349,6 +350,7 @@ def add_delivery_event(
         target_type="delivery",
         target_id=delivery.id,
         data={"from": previous.value, "to": status.value, "internal": internal, "changed": sorted(changed)},
+        account_id=delivery.account_id,
     )
     session.commit()
     return _staff_read(session, delivery)

@@ -503,6 +503,7 @@ def cancel_document_request(session: Session, actor: Actor, request_id: int) -> 
         target_type="document_request",
         target_id=request.id,
         data={"from": previous.value},
+        account_id=request.account_id,
     )
     session.commit()
     return DocumentRequestRead.model_validate(request)
@@ -569,11 +570,13 @@ def list_document_requests(
     status: DocumentRequestStatus | None = None,
     account_id: int | None = None,
     overdue_first: bool = False,
+    past_due: bool = False,
     offset: int = 0,
     limit: int = 25,
 ) -> Page[DocumentRequestRead]:
     """One page of the workspace's document requests, newest first (``documents:read``); with
-    ``overdue_first``, open or submitted requests past their due date come first, the longest overdue first.
+    ``overdue_first``, open or submitted requests past their due date come first, the longest overdue first;
+    ``past_due`` keeps only those.
 
     ``account_id`` only narrows within the workspace: an id from another workspace yields an empty page.
     """
@@ -583,6 +586,8 @@ def list_document_requests(
         query = query.where(DocumentRequest.account_id == account_id)
     if status is not None:
         query = query.where(DocumentRequest.status == DocumentRequestStatus(status))
+    if past_due:
+        query = query.where(_overdue(today()))
     if overdue_first:
         late = _overdue(today())
         query = query.order_by(
@@ -599,6 +604,7 @@ def list_document_request_summaries(
     status: DocumentRequestStatus | None = None,
     account_id: int | None = None,
     overdue_first: bool = False,
+    past_due: bool = False,
     offset: int = 0,
     limit: int = 25,
 ) -> Page[DocumentRequestSummary]:
@@ -610,6 +616,7 @@ def list_document_request_summaries(
         status=status,
         account_id=account_id,
         overdue_first=overdue_first,
+        past_due=past_due,
         offset=offset,
         limit=limit,
     )

@@ -50,6 +50,7 @@ DECISIONS = {
     "decline": (EstimateStatus.DECLINED, "estimate.declined"),
     "request_changes": (EstimateStatus.CHANGES_REQUESTED, "estimate.changes_requested"),
 }
+DECIDED_STATUSES = tuple(status for status, _ in DECISIONS.values())
 
 
 def today() -> date:
@@ -179,6 +180,7 @@ def create_estimate(
         target_type="estimate",
         target_id=est.id,
         data={"number": est.number},
+        account_id=est.account_id,
     )
     session.commit()
     return _staff_read(session, est)
@@ -220,6 +222,7 @@ def update_draft_estimate(
         action="estimate.updated",
         target_type="estimate",
         target_id=est.id,
+        account_id=est.account_id,
     )
     session.commit()
     return _staff_read(session, est)
@@ -264,6 +267,7 @@ def share_estimate(session: Session, actor: Actor, estimate_id: int) -> Estimate
         target_type="estimate",
         target_id=est.id,
         data={"version": est.current_version},
+        account_id=est.account_id,
     )
     _notify_shared(session, est)
     session.commit()
@@ -307,6 +311,7 @@ def reissue_estimate(
         target_type="estimate",
         target_id=est.id,
         data={"version": est.current_version},
+        account_id=est.account_id,
     )
     _notify_shared(session, est)
     session.commit()
@@ -335,6 +340,7 @@ def expire_estimates(session: Session, *, on: date | None = None, batch: int = 5
                 action="estimate.expired",
                 target_type="estimate",
                 target_id=est.id,
+                account_id=est.account_id,
             )
     session.commit()
     return len(rows)
@@ -466,11 +472,13 @@ def list_estimates(
     *,
     account_id: int | None = None,
     status: EstimateStatus | None = None,
+    decided: bool = False,
     search: str = "",
     offset: int = 0,
     limit: int = 25,
 ) -> Page[EstimateRead]:
-    """One page of the workspace's estimates, most recently updated first (headers only, no lines).
+    """One page of the workspace's estimates, most recently updated first (headers only, no lines); ``decided``
+    keeps the approved, declined and changes-requested ones, the latest decision first.
 
     Scoped to the actor's workspace (``estimates:read``; ``Forbidden``/``NotFound`` otherwise). ``search`` matches
     the number, the title or the account's name, case-insensitively and literally; the account join is limited
@@ -482,6 +490,10 @@ def list_estimates(
         query = query.where(Estimate.account_id == account_id)
     if status is not None:
         query = query.where(Estimate.status == status)
+    order: list[Any] = [col(Estimate.updated_at).desc(), col(Estimate.id).desc()]
+    if decided:
+        query = query.where(col(Estimate.status).in_(DECIDED_STATUSES))
+        order = [col(Estimate.decided_at).desc(), *order]
     if search.strip():
         term = _like_term(search)
         query = query.join(
@@ -499,7 +511,7 @@ def list_estimates(
         )
     page = Page.fetch(
         session,
-        query.order_by(col(Estimate.updated_at).desc(), col(Estimate.id).desc()),
+        query.order_by(*order),
         EstimateRead,
         offset=offset,
         limit=limit,  # type: ignore[attr-defined]

@@ -504,6 +504,7 @@ def review_intake(
         target_type="intake_file",
         target_id=intake.id,
         data={"kind": intake.kind.value, "reason": reason, "payment_id": payment_id},
+        account_id=intake.account_id,
     )
     session.commit()
     return IntakeFileRead.model_validate(intake)

@@ -276,6 +276,7 @@ def update_draft_invoice(
         target_type="invoice",
         target_id=invoice.id,
         data={"total_minor": invoice.total_minor, "lines": len(totals.lines)},
+        account_id=invoice.account_id,
     )
     session.commit()
     return _staff_read(session, invoice)
@@ -328,6 +329,7 @@ def issue_invoice(
             "due_date": due_on.isoformat(),
             "total_minor": invoice.total_minor,
         },
+        account_id=invoice.account_id,
     )
     assert invoice.id is not None
     notify.record_shared(
@@ -446,6 +448,7 @@ def add_payment(
             "status": new_status.value,
             "intake_file_id": intake_file_id,
         },
+        account_id=invoice.account_id,
     )
     return payment
 
@@ -521,6 +524,7 @@ def void_invoice(session: Session, actor: Actor, invoice_id: int, *, reason: str
         target_type="invoice",
         target_id=invoice.id,
         data={"from": previous.value, "reason": reason},
+        account_id=invoice.account_id,
     )
     session.commit()
     return _staff_read(session, invoice)
@@ -554,6 +558,8 @@ def list_invoices(
     status: InvoiceStatus | None = None,
     search: str = "",
     overdue_first: bool = False,
+    overdue_only: bool = False,
+    due_within_days: int | None = None,
     offset: int = 0,
     limit: int = 25,
 ) -> Page[InvoiceRead]:
@@ -563,7 +569,8 @@ def list_invoices(
     ``search`` matches the number or the account's name, case-insensitively and literally (at most
     ``SEARCH_MAX_CHARS`` characters; the account join stays in the workspace). ``overdue_first`` puts open and
     partly paid invoices past their due date first, the longest overdue first, then the rest newest first.
-    Two queries whatever the data size.
+    ``overdue_only`` keeps open and partly paid invoices past their due date; ``due_within_days`` those due today or
+    in that many days (the command center's signals count the same). Two queries whatever the data size.
     """
     staff = require_staff(actor, Permission.INVOICES_READ)
     query = scoped_select(staff, Invoice)
@@ -571,6 +578,16 @@ def list_invoices(
         query = query.where(Invoice.account_id == account_id)
     if status is not None:
         query = query.where(Invoice.status == InvoiceStatus(status))
+    if overdue_only or due_within_days is not None:
+        query = query.where(col(Invoice.status).in_(PAYABLE), col(Invoice.due_date).is_not(None))
+    if overdue_only:
+        query = query.where(col(Invoice.due_date) < today())
+    if due_within_days is not None:
+        start = today()
+        query = query.where(
+            col(Invoice.due_date) >= start,
+            col(Invoice.due_date) <= start + timedelta(days=max(0, int(due_within_days))),
+        )
     if isinstance(search, str) and search.strip():
         term = _like_term(search)
         query = query.join(

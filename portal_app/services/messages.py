@@ -236,6 +236,7 @@ def post_staff_message(
         target_type="message_thread",
         target_id=thread.id,
         data={"message_id": message.id, "body_length": len(body), "internal": internal},
+        account_id=thread.account_id,
     )
     assert message.id is not None
     if not internal:
@@ -528,6 +529,7 @@ def _close_answered_tasks(session: Session, staff: StaffActor, thread_id: int, m
             target_type="task",
             target_id=task.id,
             data={"from": previous.value, "answered_by_message_id": message_id},
+            account_id=task.account_id,
         )
         assert task.id is not None
         closed.append(task.id)

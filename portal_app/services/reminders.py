@@ -70,7 +70,7 @@ from models import (
     utcnow,
 )
 from portal_app import formatting
-from portal_app.services import audit, notifications, notify
+from portal_app.services import audit, branding, notifications, notify
 from portal_app.services.access import (
     Actor,
     StaffActor,
@@ -536,6 +536,7 @@ def pause(
         target_type=target_type,
         target_id=target_id,
         data={"pause_id": row.id, "reason": clean},
+        account_id=account_id if account_id is not None else _row.account_id,
     )
     session.commit()
     return _pause_read(session, row)
@@ -576,6 +577,7 @@ def resume(session: Session, actor: Actor, pause_id: int) -> None:
         target_type=row.record_type or "account",
         target_id=row.record_id if row.record_type else row.account_id,
         data={"pause_id": row.id},
+        account_id=row.account_id,
     )
     session.commit()
 
@@ -943,13 +945,13 @@ def _digest(ws: Workspace, plan: _Plan, names: dict[int, str], today: date, *, s
     assert plan.contact.id is not None
     summary = _summary(plan.items, today)
     return PlannedDigest(
-        workspace_name=ws.name,
+        workspace_name=branding.customer_name(ws),
         day=today,
         contact_id=plan.contact.id,
         contact_email=plan.contact.email,
         contact_name=plan.contact.name,
         account_name=", ".join(dict.fromkeys(names.get(a, "") for a in plan.account_ids if names.get(a))),
-        subject=f"Reminder from {ws.name}: {summary}",
+        subject=f"Reminder from {branding.customer_name(ws)}: {summary}",
         lines=[i.line for i in plan.items],
         links=[i.link for i in plan.items],
         already_sent=sent,
@@ -1072,13 +1074,14 @@ def _send(
         session.rollback()
         return False
     summary = _summary(plan.items, today)
-    names = digest.account_name or ws.name
+    brand = branding.get_branding(session, ws.id)  # what the contact knows the workspace by
+    names = digest.account_name or brand.name
     mail = notify.compose(
-        workspace_name=ws.name,
+        workspace_name=brand.name,
         subject=digest.subject,
         greeting=f"Hello {plan.contact.name or plan.contact.email},",
         paragraphs=[
-            f"A reminder from {ws.name}: {summary}.",
+            f"A reminder from {brand.name}: {summary}.",
             "Each line below opens its page in the customer portal:",
         ],
         links=[
@@ -1086,9 +1089,10 @@ def _send(
             ("Stop these reminders", unsubscribe_url(plan.contact.id, ws.id)),
         ],
         footer=(
-            f"You receive this reminder as a contact of {names} in the {ws.name} customer portal. "
+            f"You receive this reminder as a contact of {names} in the {brand.name} customer portal. "
             "“Stop these reminders” turns off reminders only: other mails about your account still arrive."
         ),
+        brand=brand,
     )
     row = notifications.enqueue_mail(
         session,
@@ -1097,7 +1101,7 @@ def _send(
         subject=mail.subject,
         body_text=mail.text,
         body_html=mail.html,
-        from_name=ws.name,
+        from_name=brand.name,
     )
     session.flush()
     marker.outbox_mail_id = row.id
@@ -1234,7 +1238,7 @@ def unsubscribe_workspace_name(session: Session, token: str) -> str | None:
     """The name of the workspace whose reminders a valid link turns off (for the confirm page), or None."""
     found = _token_contact(session, token)
     session.rollback()
-    return found[1].name if found is not None else None
+    return branding.customer_name(found[1]) if found is not None else None
 
 
 def unsubscribe(session: Session, token: str) -> bool:

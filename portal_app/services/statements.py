@@ -56,13 +56,13 @@ def _account_for(session: Session, actor: Actor, account_id: int) -> CustomerAcc
     raise NotFound()
 
 
-def _invoice_scope(account: CustomerAccount) -> list[Any]:
-    return [
+def _invoice_scope(account: CustomerAccount, *, any_currency: bool = False) -> list[Any]:
+    scope = [
         col(Invoice.workspace_id) == account.workspace_id,
         col(Invoice.account_id) == account.id,
         col(Invoice.status).in_(COUNTED),
-        col(Invoice.currency) == account.currency,
     ]
+    return scope if any_currency else [*scope, col(Invoice.currency) == account.currency]
 
 
 def _payment_scope(account: CustomerAccount) -> list[Any]:
@@ -76,6 +76,15 @@ def _payment_scope(account: CustomerAccount) -> list[Any]:
 
 
 def _aging(session: Session, account: CustomerAccount, as_of: date) -> AgingBuckets:
+    return _aging_by_currency(session, account, as_of, any_currency=False).get(
+        account.currency, AgingBuckets()
+    )
+
+
+def _aging_by_currency(
+    session: Session, account: CustomerAccount, as_of: date, *, any_currency: bool
+) -> dict[str, AgingBuckets]:
+    """Aging buckets per invoice currency (only the account's own unless ``any_currency``): one query."""
     paid = (
         sa.select(
             col(Payment.invoice_id).label("invoice_id"), sa.func.sum(Payment.amount_minor).label("paid")
@@ -103,8 +112,9 @@ def _aging(session: Session, account: CustomerAccount, as_of: date) -> AgingBuck
     def ago(days: int) -> date:
         return as_of - timedelta(days=days)
 
-    row = session.execute(
+    rows = session.execute(
         sa.select(
+            col(Invoice.currency),
             bucket(None, as_of),  # due today or later: 0 or fewer days past due
             bucket(ago(1), ago(30)),
             bucket(ago(31), ago(60)),
@@ -113,10 +123,43 @@ def _aging(session: Session, account: CustomerAccount, as_of: date) -> AgingBuck
         )
         .select_from(Invoice)
         .outerjoin(paid, paid.c.invoice_id == Invoice.id)
-        .where(*_invoice_scope(account), col(Invoice.issue_date) <= as_of)
-    ).one()
-    current, d30, d60, d90, older = (int(v or 0) for v in row)
-    return AgingBuckets(current=current, days_1_30=d30, days_31_60=d60, days_61_90=d90, days_90_plus=older)
+        .where(*_invoice_scope(account, any_currency=any_currency), col(Invoice.issue_date) <= as_of)
+        .group_by(col(Invoice.currency))
+        .order_by(col(Invoice.currency))
+    ).all()
+    out: dict[str, AgingBuckets] = {}
+    for currency, *buckets in rows:
+        current, d30, d60, d90, older = (int(v or 0) for v in buckets)
+        out[currency] = AgingBuckets(
+            current=current, days_1_30=d30, days_31_60=d60, days_61_90=d90, days_90_plus=older
+        )
+    return out
+
+
+class CurrencyAging(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    currency: str
+    aging: AgingBuckets
+
+    @property
+    def balance_minor(self) -> int:
+        """What is left to pay in this currency (negative: the customer is owed money)."""
+        return self.aging.total
+
+
+def account_aging(
+    session: Session, actor: Actor, account_id: int, *, as_of: date | None = None
+) -> list[CurrencyAging]:
+    """Per invoice currency (by code), what the account's issued, non-void invoices leave to pay as of ``as_of``
+    (default today), in aging buckets by days past due; currencies with no counted invoice are left out.
+
+    Scoped like :func:`compute_statement` (staff with ``statements:read``; a contact with ``billing`` for their
+    own account); anything else raises ``NotFound``. Two queries (the account, the aggregate).
+    """
+    account = _account_for(session, actor, account_id)
+    found = _aging_by_currency(session, account, as_of or today(), any_currency=True)
+    return [CurrencyAging(currency=c, aging=a) for c, a in found.items()]
 
 
 def compute_statement(

@@ -269,6 +269,7 @@ def assign_task(session: Session, actor: Actor, task_id: int, *, assignee_user_i
         target_type="task",
         target_id=task.id,
         data={"assignee_user_id": assignee_user_id},
+        account_id=task.account_id,
     )
     if assignee_user_id is not None and assignee_user_id != previous and task.id is not None:
         notify.task_assigned(
@@ -305,6 +306,7 @@ def set_task_status(session: Session, actor: Actor, task_id: int, *, status: Tas
         target_type="task",
         target_id=task.id,
         data={"from": previous.value},
+        account_id=task.account_id,
     )
     session.commit()
     return TaskRead.model_validate(task)
@@ -334,6 +336,7 @@ def set_task_due(session: Session, actor: Actor, task_id: int, *, due_on: date |
             "from": previous.date().isoformat() if previous else None,
             "to": due_on.isoformat() if due_on else None,
         },
+        account_id=task.account_id,
     )
     session.commit()
     return TaskRead.model_validate(task)
@@ -362,6 +365,7 @@ def comment_on_task(session: Session, actor: Actor, task_id: int, *, text: str) 
         target_type="task",
         target_id=task.id,
         data={"text": text},
+        account_id=task.account_id,
     )
     session.commit()
     names = member_names(session, staff, [staff.user_id])

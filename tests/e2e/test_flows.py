@@ -233,8 +233,14 @@ def test_removed_member_is_refused_on_their_next_action(new_page: NewPage) -> No
     # Frank, whom no later journey needs: the browser tests share one app per run, and the estimate and task
     # journeys sign in as Tara Lead.
     member = new_page()
-    sign_in_demo(member, "Frank Finance")
-    expect(member.locator("#role-label")).to_have_text("Finance/admin reviewer")
+    # A finance reviewer lands on the review queue, not on the owner's command center.
+    member.goto("/app")
+    gate_sign_in(member)
+    member.wait_for_url(re.compile(r".*/dev-idp/.*"))
+    member.get_by_role("button", name=re.compile("Frank Finance")).click()
+    member.wait_for_url(re.compile(r".*/app/review/?$"))
+    expect(member.get_by_role("heading", name="Review queue", level=1)).to_be_visible()
+    expect(member.locator("#shell-acting-as")).to_contain_text("Finance/admin reviewer")
     go_to(member, "Accounts")
     expect(member.locator("#accounts-table")).to_contain_text("Contoso Retail")
 

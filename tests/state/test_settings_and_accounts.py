@@ -166,7 +166,7 @@ def test_owner_invites_with_a_form_and_gets_field_errors(db: Session) -> None:
 
 def test_staff_home_lists_the_areas_of_the_nav(db: Session) -> None:
     t = make_tenant(db)
-    state = page_state(StaffHomeState, staff_token(db, t.finance.user_id, t.ws.id))
+    state = page_state(StaffHomeState, staff_token(db, t.owner.user_id, t.ws.id))
     call(state, "load")
     assert state.gate == "ready" and state.workspace_name == t.ws.name
     assert [d.href for d in state.destinations] == [
@@ -180,6 +180,7 @@ def test_staff_home_lists_the_areas_of_the_nav(db: Session) -> None:
         routes.STAFF_STATEMENTS,
         routes.STAFF_DOCUMENTS,
         routes.STAFF_DELIVERIES,
+        routes.STAFF_AUDIT,
         routes.STAFF_SETTINGS,
     ]
     assert all(d.blurb for d in state.destinations)

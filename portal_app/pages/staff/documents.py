@@ -50,7 +50,7 @@ def _filters() -> rx.Component:
         filter_select(
             "Status",
             L.filter_values["status"],
-            [("all", "All statuses"), *status_options("document_request")],
+            [("all", "All statuses"), ("past_due", "Past due"), *status_options("document_request")],
             lambda v: L.set_filter("status", v),
             "documents-filter-status",
         ),

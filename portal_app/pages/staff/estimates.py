@@ -31,6 +31,7 @@ DESCRIPTION = "Your workspace's estimates: find one, create a draft, share it wi
 NEW_HREF = f"{routes.STAFF_ESTIMATES}/{routes.NEW}"
 STATUS_OPTIONS = [
     ("all", "All statuses"),
+    ("decided", "Decided (any answer)"),
     *((s.value, status_label("estimate", s.value)) for s in EstimateStatus),
 ]
 

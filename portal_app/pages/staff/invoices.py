@@ -61,7 +61,12 @@ def _filters() -> rx.Component:
         filter_select(
             "Status",
             L.filter_values["status"],
-            [("all", "All statuses"), *status_options("invoice")],
+            [
+                ("all", "All statuses"),
+                ("overdue", "Overdue"),
+                ("due_soon", "Due in 7 days"),
+                *status_options("invoice"),
+            ],
             lambda v: L.set_filter("status", v),
             "invoice-filter-status",
         ),
