@@ -27,7 +27,8 @@ def page_header(
         text.append(rx.text(purpose, size="3", color_scheme="gray"))
     return rx.flex(
         rx.vstack(*text, spacing="1", align="start", min_width="0", flex="1 1 320px"),
-        *([rx.box(action, flex_shrink="0")] if action is not None else []),
+        # Never wider than the page: a group of actions wraps inside it on a phone.
+        *([rx.box(action, flex_shrink="0", max_width="100%")] if action is not None else []),
         justify="between",
         align="end",
         wrap="wrap",

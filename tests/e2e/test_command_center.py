@@ -32,6 +32,8 @@ def widths(page: Page, sweep: A11ySweep, name: str) -> None:
     page.mouse.move(0, 0)
     for width, size in (("1280", DESKTOP), ("390", PHONE)):
         page.set_viewport_size(size)
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= size["width"], f"{name} scrolls sideways at {width} px ({wide} px wide)"
         shot(page, f"overview-{name}-{width}")
         sweep.check(page, f"overview-{name}-{width}")
     page.set_viewport_size(DESKTOP)

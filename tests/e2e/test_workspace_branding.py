@@ -45,6 +45,8 @@ def both(page: Page, sweep: A11ySweep, name: str) -> None:
     start = page.viewport_size or DESKTOP
     for width, size in (("1280", DESKTOP), ("390", PHONE)):
         page.set_viewport_size(size)
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= size["width"], f"{name} scrolls sideways at {width} px ({wide} px wide)"
         shot(page, f"branding-{name}-{width}")
         sweep.check(page, f"branding-{name}-{width}")
     page.set_viewport_size(start)  # type: ignore[arg-type]
