@@ -177,7 +177,7 @@ def signal_cards(cc: CommandCenter) -> list[SignalCard]:
             "estimates-decided",
             "Estimates decided in the last 7 days",
             est.decided_7,
-            url(routes.STAFF_ESTIMATES, status="decided"),
+            url(routes.STAFF_ESTIMATES, status="decided_7d"),
             detail=decided_detail,
             trend_pair=trend(est.decided_7, est.decided_prev_7, against="the 7 days before"),
             waits=False,  # done, not waiting: no accent

@@ -55,9 +55,10 @@ class EstimateRow:
 
 class EstimatesListState(StaffPage, ListMixin, StaffArea):
     NEED: ClassVar[Permission | None] = Permission.ESTIMATES_READ
-    # "decided": approved, declined or changes requested, the latest decision first (the command center links here).
+    # "decided": approved, declined or changes requested, the latest decision first; "decided_7d": those of the last
+    # 7 days (the command center's signal links here).
     FILTERS: ClassVar[dict[str, tuple[str, ...]]] = {
-        "status": ("", "decided", *STATUS_VALUES),
+        "status": ("", "decided", "decided_7d", *STATUS_VALUES),
         "account": ("all",),  # an account's id from its page's "View all" link
     }
     ID_FILTERS: ClassVar[tuple[str, ...]] = ("account",)
@@ -69,7 +70,8 @@ class EstimatesListState(StaffPage, ListMixin, StaffArea):
         status = self._filter("status")
         query: dict[str, Any] = {
             "status": EstimateStatus(status) if status in STATUS_VALUES else None,
-            "decided": status == "decided",
+            "decided": status in ("decided", "decided_7d"),
+            "decided_within_days": 7 if status == "decided_7d" else None,
             "account_id": self._filter_id("account"),
             "search": self.search,
         }

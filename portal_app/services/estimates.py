@@ -7,7 +7,7 @@ approvals of one estimate yield exactly one decision, one follow-up task and one
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -473,12 +473,14 @@ def list_estimates(
     account_id: int | None = None,
     status: EstimateStatus | None = None,
     decided: bool = False,
+    decided_within_days: int | None = None,
     search: str = "",
     offset: int = 0,
     limit: int = 25,
 ) -> Page[EstimateRead]:
     """One page of the workspace's estimates, most recently updated first (headers only, no lines); ``decided``
-    keeps the approved, declined and changes-requested ones, the latest decision first.
+    keeps the approved, declined and changes-requested ones, the latest decision first; ``decided_within_days``
+    keeps only those decided in that many days up to now (the command center's "decided in the last 7 days").
 
     Scoped to the actor's workspace (``estimates:read``; ``Forbidden``/``NotFound`` otherwise). ``search`` matches
     the number, the title or the account's name, case-insensitively and literally; the account join is limited
@@ -493,6 +495,8 @@ def list_estimates(
     order: list[Any] = [col(Estimate.updated_at).desc(), col(Estimate.id).desc()]
     if decided:
         query = query.where(col(Estimate.status).in_(DECIDED_STATUSES))
+        if decided_within_days is not None:
+            query = query.where(col(Estimate.decided_at) > utcnow() - timedelta(days=decided_within_days))
         order = [col(Estimate.decided_at).desc(), *order]
     if search.strip():
         term = _like_term(search)

@@ -465,6 +465,14 @@ def test_each_signal_counts_what_its_filtered_list_shows(
             shared_at=now - timedelta(days=3),
             decided_at=now - timedelta(hours=2),
         )
+        # Decided before the window: the list behind "decided in the last 7 days" leaves it out too.
+        estimate(
+            session,
+            t,
+            EstimateStatus.DECLINED,
+            shared_at=now - timedelta(days=20),
+            decided_at=now - timedelta(days=9),
+        )
         request(session, t, DocumentRequestStatus.OPEN, rel(-1))
         request(session, t, DocumentRequestStatus.SUBMITTED, rel(-5))
         request(session, t, DocumentRequestStatus.OPEN, rel(0))
@@ -485,7 +493,9 @@ def test_each_signal_counts_what_its_filtered_list_shows(
     assert (
         cc.estimates.awaiting == estimates.list_estimates(session, owner, status=EstimateStatus.SHARED).total
     )
-    assert cc.estimates.decided_7 == estimates.list_estimates(session, owner, decided=True).total == 2
+    last_week = estimates.list_estimates(session, owner, decided=True, decided_within_days=7)
+    assert cc.estimates.decided_7 == last_week.total == 2
+    assert estimates.list_estimates(session, owner, decided=True).total == 3
     assert (
         cc.documents.past_due
         == document_requests.list_document_requests(session, owner, past_due=True).total

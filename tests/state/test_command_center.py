@@ -104,7 +104,7 @@ def test_owner_sees_the_command_center_with_signals_linked_to_filtered_lists(
     assert cards["tasks-overdue"].value == "1" and cards["tasks-overdue"].href == "/app/tasks?state=overdue"
     assert {c.href for c in home.cards} >= {
         "/app/estimates?status=shared",
-        "/app/estimates?status=decided",
+        "/app/estimates?status=decided_7d",
         "/app/review?kind=payment_proof",
         "/app/review?kind=document",
         "/app/messages?state=unanswered",
@@ -261,6 +261,9 @@ def test_other_lists_take_their_signal_filters_from_the_url(db: Session, two: tu
     decided = tab(EstimatesListState, db, a.owner, routes.STAFF_ESTIMATES, status="decided")
     call(decided, "load")
     assert [r.number for r in decided.rows] == ["E-1"] and decided.status_filter == "decided"
+    this_week = tab(EstimatesListState, db, a.owner, routes.STAFF_ESTIMATES, status="decided_7d")
+    call(this_week, "load")
+    assert [r.number for r in this_week.rows] == ["E-1"] and this_week.status_filter == "decided_7d"
     shared = tab(EstimatesListState, db, a.owner, routes.STAFF_ESTIMATES, status="shared")
     call(shared, "load")
     assert [r.number for r in shared.rows] == ["E-2"]

@@ -166,6 +166,20 @@ def _main() -> rx.Component:
                 empty="Nothing has happened on this account yet.",
                 label="Activity on this account, newest first",
             ),
+            rx.cond(
+                D.timeline_capped,
+                rx.text(
+                    "These are the latest 150 entries.",
+                    rx.cond(
+                        D.timeline_audit_href != "",
+                        rx.fragment(
+                            " ", rx.link("Older ones are in the audit log", href=D.timeline_audit_href), "."
+                        ),
+                    ),
+                    size="2",
+                    color_scheme="gray",
+                ),
+            ),
             description="What was shared with the customer, what its contacts did, and the team's actions.",
             id="account-timeline",
         ),

@@ -32,6 +32,7 @@ NEW_HREF = f"{routes.STAFF_ESTIMATES}/{routes.NEW}"
 STATUS_OPTIONS = [
     ("all", "All statuses"),
     ("decided", "Decided (any answer)"),
+    ("decided_7d", "Decided in the last 7 days"),
     *((s.value, status_label("estimate", s.value)) for s in EstimateStatus),
 ]
 
