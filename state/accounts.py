@@ -52,6 +52,8 @@ from state.tasks import TaskRow, task_rows
 
 SHORT_LIST = account_view.SHORT_LIST
 TIMELINE_PAGE = 30
+# "Show older" stops here: the page's state stays bounded; what is older is in the audit log.
+TIMELINE_MAX = 150
 
 
 @dataclasses.dataclass
@@ -151,6 +153,8 @@ class AccountDetailState(StaffPage, DetailMixin, AccountRemindersMixin, StaffAre
     # The timeline, newest first; ``timeline_more`` while older entries exist (the cursor stays on the server).
     timeline: rx.Field[list[ActivityRow]] = rx.field(default_factory=list)
     timeline_more: bool = False
+    timeline_capped: bool = False  # TIMELINE_MAX entries shown and older ones exist
+    timeline_audit_href: str = ""  # the audit log filtered to this account, for members who may read it
     _timeline_before: int = 0
 
     def _fetch(self, session: Session, actor: StaffActor) -> Events:
@@ -225,8 +229,16 @@ class AccountDetailState(StaffPage, DetailMixin, AccountRemindersMixin, StaffAre
             session, actor, self._record_id(), limit=TIMELINE_PAGE + 1, before_seq=before
         )
         page = found[:TIMELINE_PAGE]
-        self.timeline = [*self.timeline, *activity_rows(actor.role, page)]
-        self.timeline_more = len(found) > TIMELINE_PAGE
+        self.timeline = [*self.timeline, *activity_rows(actor.role, page)][:TIMELINE_MAX]
+        older = len(found) > TIMELINE_PAGE
+        self.timeline_capped = older and len(self.timeline) >= TIMELINE_MAX
+        self.timeline_more = older and not self.timeline_capped
+        self.timeline_audit_href = (
+            routes.url_for(routes.STAFF_AUDIT, account=self.account_id)
+            if role_has(actor.role, Permission.AUDIT_READ)
+            and role_has(actor.role, Permission.WORKSPACE_MANAGE)
+            else ""
+        )
         if page:
             self._timeline_before = page[-1].seq
 

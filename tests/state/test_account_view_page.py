@@ -179,6 +179,28 @@ def test_show_older_pages_back_by_keyset(db: Session) -> None:
     assert [r.id for r in state.timeline] == ids
 
 
+def test_show_older_stops_at_the_cap_and_points_to_the_audit_log(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import state.accounts as accounts_state
+
+    monkeypatch.setattr(accounts_state, "TIMELINE_PAGE", 4)
+    monkeypatch.setattr(accounts_state, "TIMELINE_MAX", 8)
+    t = make_tenant(db)
+    for i in range(12):
+        approvals.create_approval_request(db, t.team_lead, t.account.id, title=f"Proof {i}")
+    db.commit()
+    state = _open(db, t, Role.OWNER)
+    call(state, "show_older_activity")
+    assert len(state.timeline) == 8 and state.timeline_capped and not state.timeline_more
+    assert state.timeline_audit_href == routes.url_for(routes.STAFF_AUDIT, account=t.account.id)
+    call(state, "show_older_activity")  # nothing more is loaded past the cap
+    assert len(state.timeline) == 8
+    lead = _open(db, t, Role.TEAM_LEAD)
+    call(lead, "show_older_activity")
+    assert lead.timeline_capped and lead.timeline_audit_href == ""  # no audit log for team leads
+
+
 def test_a_page_of_another_workspace_shows_no_timeline(db: Session) -> None:
     mine, theirs = make_tenant(db), make_tenant(db)
     approvals.create_approval_request(db, theirs.team_lead, theirs.account.id, title="Their proof")
