@@ -28,7 +28,7 @@ from models import (
 from models.portal import PortalAccount
 from models.schemas import ContactInvitationRead
 from portal_app import routes
-from portal_app.services import audit, identity, notifications, ratelimit, tokens
+from portal_app.services import audit, branding, identity, notifications, ratelimit, tokens
 from portal_app.services.access import (
     Actor,
     ContactActor,
@@ -159,14 +159,16 @@ def invite_contact(
     session.add(inv)
     session.flush()
     url = routes.absolute_url(f"{routes.CONTACT_INVITE}/{token}")
+    name = branding.customer_name(ws)  # customers know the workspace by its display name
     notifications.enqueue_mail(
         session,
         workspace_id=staff.workspace_id,
         to_email=contact.email,
-        subject=f"{ws.name} invites you to its customer portal",
+        from_name=name,
+        subject=f"{name} invites you to its customer portal",
         body_text=(
             f"Hello {contact.name},\n\n"
-            f"{ws.name} has invited you to its customer portal for {account.name}, where you can see what "
+            f"{name} has invited you to its customer portal for {account.name}, where you can see what "
             f"they shared with you and reply.\n\n"
             f"Open this link within 7 days to sign in (it works once):\n{url}\n\n"
             "If you did not expect this mail, you can ignore it.\n"
@@ -361,11 +363,12 @@ def request_magic_link(session: Session, email: str, *, client: str = "", next_p
             if target and target != routes.PORTAL
             else routes.absolute_url(f"{routes.MAGIC_LINK}/{token}")
         )
-        name = ws.name if ws else "the"
+        name = branding.customer_name(ws) if ws else "the"
         notifications.enqueue_mail(
             session,
             workspace_id=contact.workspace_id,
             to_email=contact.email,
+            from_name=name if ws else "",
             subject=f"Your sign-in link for the {name} customer portal",
             body_text=(
                 f"Hello {contact.name},\n\n"

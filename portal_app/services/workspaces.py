@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from models import Membership, Role, User, Workspace, WorkspaceStatus, utcnow
 from models.schemas import WorkspaceRead
 from portal_app.services import audit
-from portal_app.services.access import Actor, ContactActor, OperatorActor, lock_workspace, require_staff
+from portal_app.services.access import Actor, OperatorActor, lock_workspace, require_staff
 from portal_app.services.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from portal_app.services.permissions import Permission
 
@@ -108,16 +108,6 @@ def get_workspace(session: Session, actor: Actor) -> WorkspaceRead:
     if ws is None:
         raise NotFound()
     return WorkspaceRead.model_validate(ws)
-
-
-def portal_workspace_name(session: Session, actor: Actor) -> str:
-    """The name of the contact's own workspace (the team they deal with); ``NotFound`` for anyone else."""
-    if not isinstance(actor, ContactActor):
-        raise NotFound()
-    ws = session.get(Workspace, actor.workspace_id)
-    if ws is None:
-        raise NotFound()
-    return ws.name
 
 
 def list_user_workspaces(session: Session, user_id: int) -> list[tuple[WorkspaceRead, Role]]:

@@ -395,3 +395,31 @@ def test_pdfs_carry_their_own_workspace_branding_only(session: Session, two) -> 
     assert _rg(crimson.solid).replace(" rg", " RG") in content_a  # the rule under the name
     assert "Bolt Industries" in text_b and "Acme" not in text_b
     assert images_b == 0 and _rg(crimson.text) not in content_b and _rg(teal.text) in content_b
+
+
+def test_invitation_and_sign_in_mails_carry_the_display_name(session: Session) -> None:
+    from portal_app.services import portal_access
+
+    t = make_tenant(session)
+    other = make_tenant(session)
+    ws = session.get(Workspace, t.ws.id)
+    assert ws is not None
+    ws.display_name = "Acme Design"
+    session.add(ws)
+    session.flush()
+    portal_access.invite_contact(session, t.manager, t.contact.contact_id, t.account.id)
+    portal_access.invite_contact(session, other.manager, other.contact.contact_id, other.account.id)
+    session.flush()
+    mails = session.exec(select(OutboxMail).order_by(col(OutboxMail.id))).all()
+    mine = [m for m in mails if m.workspace_id == t.ws.id]
+    theirs = [m for m in mails if m.workspace_id == other.ws.id]
+    assert mine and all(m.from_name == "Acme Design" and "Acme Design" in m.subject for m in mine)
+    assert mine[0].subject == "Acme Design invites you to its customer portal"
+    assert theirs and all("Acme" not in m.subject + m.body_text + m.from_name for m in theirs)
+
+    email = session.exec(select(OutboxMail.to_email).where(OutboxMail.id == mine[0].id)).one()
+    portal_access.request_magic_link(session, email)
+    session.flush()
+    link_mail = session.exec(select(OutboxMail).order_by(col(OutboxMail.id).desc())).first()
+    assert link_mail is not None and link_mail.from_name == "Acme Design"
+    assert "the Acme Design customer portal" in link_mail.body_text

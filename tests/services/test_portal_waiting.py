@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from models.portal import PortalLine, PortalLineChange
-from portal_app.services import approvals, estimates, workspaces
+from portal_app.services import approvals, estimates
 from portal_app.services.errors import NotFound
 from portal_app.services.lines import LineInput
 from tests.factories import make_tenant
@@ -138,10 +138,3 @@ def test_pending_approvals_nearest_due_first_and_scoped(session):
     assert [a.title for a in listed.items][-1] == "Answered"
     with pytest.raises(NotFound):
         approvals.portal_pending_approvals(session, t.billing_contact)
-
-
-def test_portal_workspace_name_is_for_contacts_only(session):
-    t = make_tenant(session)
-    assert workspaces.portal_workspace_name(session, t.contact) == t.ws.name
-    with pytest.raises(NotFound):
-        workspaces.portal_workspace_name(session, t.owner)
