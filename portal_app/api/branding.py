@@ -8,7 +8,8 @@ the content, re-encodes it and stores it (``branding.set_logo``). Answers are th
 
 ``GET /files/logo/{key}.png``: public by design (``services/branding.py`` says why and what keeps it safe). Only a
 key that is an active workspace's current logo answers; anything else is the same 404. The image is served inline
-as ``image/png`` with ``nosniff``, a sandboxing CSP and a year's immutable cache (a new logo has a new key). No
+as ``image/png`` with ``nosniff``, a sandboxing CSP and a day's cache: a new logo has a new key anyway, and a removed
+logo (or a suspended workspace's) should stop being shown soon rather than live on in caches for a year. No
 ``Cross-Origin-Resource-Policy`` is set: the app sends none by default, so a webmail page may show the image.
 """
 
@@ -33,7 +34,7 @@ from portal_app.services.permissions import Permission, role_has
 log = logging.getLogger("portal.security")
 
 LOGO_PATH = routes.FILES_LOGO + "/{key}.png"
-LOGO_CACHE = "public, max-age=31536000, immutable"
+LOGO_CACHE = "public, max-age=86400"
 NOT_FOUND = "Not found."
 NOT_ALLOWED = "Only owners and managers can change the logo."
 GONE = "Your access to this workspace has ended. Reload the page and sign in again if asked."
