@@ -14,6 +14,8 @@ from typing import Any
 import reflex as rx
 from reflex.vars.base import Var
 
+from components.ui import history_link
+
 
 def page_header(
     title: Var[str] | str,
@@ -66,10 +68,12 @@ def detail_layout(
     back: rx.Component | None = None,
     aside_label: str = "Actions",
     title_id: str = "",
+    history: Var[str] | str | None = None,
     **props: Any,
 ) -> rx.Component:
     """A record page body: header (``back`` link above, h1 title, number beside it, status badge), facts, main
-    body and aside (a region named ``aside_label``). ``title_id`` gives the h1 an id (for browser tests)."""
+    body and aside (a region named ``aside_label``). ``title_id`` gives the h1 an id (for browser tests).
+    ``history``: the record's audit log link at the end of the title line, shown when the var is not ""."""
     heading_line: list[rx.Component] = [
         rx.heading(title, size="7", as_="h1", **({"id": title_id} if title_id else {}))
     ]
@@ -79,6 +83,8 @@ def detail_layout(
         )
     if status is not None:
         heading_line.append(status)
+    if history is not None:
+        heading_line.append(history_link(history, margin_left="auto"))
     header = rx.vstack(
         *([back] if back is not None else []),
         rx.flex(*heading_line, align="center", gap="12px", wrap="wrap"),

@@ -1,8 +1,8 @@
 """Short lists of records inside another page (an account's latest invoices, its open tasks): a titled card with a
 small table, "Latest 5 of 12" and a "View all 12" link to the full list (filtered by whatever the page is about).
 
-Rows for ``record_summary`` are shaped like ``state.account_view.RecordRow`` (href, reference, title,
-status_label, status_color, detail): display strings only.
+Rows for ``record_summary`` are shaped like ``state.pages.RecordRow`` (href, ref, title, status_label,
+status_color, detail): display strings only.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def record_cells(row: Any) -> list[rx.Component]:
     """Title (a link to the record), reference, status badge, detail (a date or an amount, right-aligned)."""
     return [
         rx.link(row.title, href=row.href, weight="medium"),
-        rx.text(row.reference, size="2"),
+        rx.text(row.ref, size="2"),
         status_badge(row.status_label, row.status_color),
         rx.text(row.detail, size="2"),
     ]

@@ -19,6 +19,7 @@ __all__ = [
     "empty_text",
     "flag_badge",
     "gate_panel",
+    "history_link",
     "link_button",
     "loading_panel",
     "section_card",
@@ -98,6 +99,27 @@ def download_button(label: Any, href: Any, *, icon: str = "download", **props: A
         ),
         as_child=True,
         **props,
+    )
+
+
+def history_link(href: Any, **props: Any) -> rx.Component:
+    """A record page's "History": the audit log filtered to the record. Nothing when ``href`` is "" (the page's
+    state leaves it empty for a member who may not read the record's audit entries)."""
+    return rx.cond(
+        href != "",
+        rx.link(
+            rx.icon("history", size=14, aria_hidden="true"),
+            "History",
+            href=href,
+            size="2",
+            title="Every audit log entry about this record",
+            id=props.pop("id", "record-history"),
+            display="inline-flex",
+            align_items="center",
+            gap="4px",
+            white_space="nowrap",
+            **props,
+        ),
     )
 
 

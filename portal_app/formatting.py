@@ -8,8 +8,9 @@ own number of decimals (JPY none, BHD three).
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal, get_currency_precision
@@ -61,22 +62,40 @@ def _as_date(d: date | datetime) -> date:
     return _as_utc(d).date() if isinstance(d, datetime) else d
 
 
-def day(d: date | datetime | None) -> str:
-    """A date as lists and details show it: "12 Mar 2027" ("" for no date)."""
+def _zone(tz: str | None) -> tzinfo:
+    """An IANA time zone by name ("Pacific/Auckland"); UTC for none or one this system does not know."""
+    if not tz:
+        return UTC
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def day(d: date | datetime | None, *, tz: str | None = None) -> str:
+    """A date as lists and details show it: "12 Mar 2027" ("" for no date). A moment's day is its day in ``tz``
+    (an IANA name, e.g. the workspace's time zone; UTC by default)."""
     if d is None:
         return ""
-    return format_date(_as_date(d), "d MMM y", locale=LOCALE)
+    when = _as_utc(d).astimezone(_zone(tz)).date() if isinstance(d, datetime) else d
+    return format_date(when, "d MMM y", locale=LOCALE)
 
 
-def exact(dt: datetime | None) -> str:
-    """A moment to the minute, "12 Mar 2027, 14:05 UTC": the hover text beside a :func:`relative` time."""
+def exact(dt: datetime | None, *, tz: str | None = None) -> str:
+    """A moment to the minute, "12 Mar 2027, 14:05 UTC": the hover text beside a :func:`relative` time. With
+    ``tz`` (an IANA name) the time there and its zone: "13 Mar 2027, 03:05 NZDT", "12 Mar 2027, 11:05 UTC-03"."""
     if dt is None:
         return ""
-    return format_datetime(_as_utc(dt), "d MMM y, HH:mm 'UTC'", tzinfo=UTC, locale=LOCALE)
+    local = _as_utc(dt).astimezone(_zone(tz))
+    name = local.tzname() or "UTC"
+    return f"{format_datetime(local, 'd MMM y, HH:mm', tzinfo=local.tzinfo, locale=LOCALE)} " + (
+        name if name.isalpha() else f"UTC{name}"
+    )
 
 
-def relative(dt: datetime | None, now: datetime | None = None) -> str:
-    """Recent activity: "just now", "5 minutes ago", "2 hours ago", "3 days ago"; older than a week, its date."""
+def relative(dt: datetime | None, now: datetime | None = None, *, tz: str | None = None) -> str:
+    """Recent activity: "just now", "5 minutes ago", "2 hours ago", "3 days ago"; older than a week, its date
+    (its day in ``tz`` when given, see :func:`day`)."""
     if dt is None:
         return ""
     moment = _as_utc(dt)
@@ -84,7 +103,7 @@ def relative(dt: datetime | None, now: datetime | None = None) -> str:
     age = current - moment
     if age < timedelta(0):
         # A little clock skew reads as now; anything further ahead is not recent activity.
-        return "just now" if -age < timedelta(minutes=1) else day(moment)
+        return "just now" if -age < timedelta(minutes=1) else day(moment, tz=tz)
     if age < timedelta(minutes=1):
         return "just now"
     if age < timedelta(hours=1):
@@ -93,7 +112,7 @@ def relative(dt: datetime | None, now: datetime | None = None) -> str:
         return f"{_plural(int(age.total_seconds() // 3600), 'hour')} ago"
     if age < RELATIVE_LIMIT:
         return f"{_plural(age.days, 'day')} ago"
-    return day(moment)
+    return day(moment, tz=tz)
 
 
 def due(d: date | datetime | None, today: date | None = None) -> str:

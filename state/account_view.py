@@ -24,18 +24,8 @@ from portal_app.services.permissions import Permission, role_has
 from portal_app.services.statements import CurrencyAging
 from portal_app.statuses import AMBER, GREEN, status_color, status_label
 from state.delivery_rows import delivery_flag, eta_text
-
-
-@dataclasses.dataclass
-class RecordRow:
-    """One line of an area's short list on the account page: any record, display strings only."""
-
-    href: str
-    reference: str
-    title: str
-    status_label: str
-    status_color: str
-    detail: str
+from state.pages import RecordRow
+from state.record_links import ACCOUNT_TARGETS, record_href
 
 
 @dataclasses.dataclass
@@ -77,19 +67,6 @@ AREAS: dict[str, tuple[str, Permission]] = {
     "tasks": (routes.STAFF_TASKS, Permission.TASKS_READ),
 }
 
-# Where a timeline entry's record opens: target type -> (page, permission). Records judged in the review queue
-# have no page of their own: the queue opens.
-TARGET_PAGES: dict[str, tuple[str, Permission]] = {
-    "estimate": (routes.STAFF_ESTIMATES, Permission.ESTIMATES_READ),
-    "approval": (routes.STAFF_APPROVALS, Permission.APPROVALS_READ),
-    "invoice": (routes.STAFF_INVOICES, Permission.INVOICES_READ),
-    "document_request": (routes.STAFF_DOCUMENTS, Permission.DOCUMENTS_READ),
-    "delivery": (routes.STAFF_DELIVERIES, Permission.DELIVERIES_READ),
-    "message_thread": (routes.STAFF_MESSAGES, Permission.MESSAGES_READ),
-    "task": (routes.STAFF_TASKS, Permission.TASKS_READ),
-}
-QUEUE_TARGETS = frozenset({"intake_file"})
-
 
 def area_hrefs(role: Role, account_id: int) -> dict[str, str]:
     """Each area -> its list filtered to the account (``/app/invoices?account=7``), "" when the role may not read
@@ -106,8 +83,9 @@ def area_hrefs(role: Role, account_id: int) -> dict[str, str]:
 def estimate_rows(items: Sequence[EstimateRead]) -> list[RecordRow]:
     return [
         RecordRow(
+            id=e.id,
             href=routes.record_url(routes.STAFF_ESTIMATES, e.id),
-            reference=e.number,
+            ref=e.number,
             title=e.title,
             status_label=status_label("estimate", e.status.value),
             status_color=status_color("estimate", e.status.value),
@@ -120,8 +98,9 @@ def estimate_rows(items: Sequence[EstimateRead]) -> list[RecordRow]:
 def approval_rows(items: Sequence[ApprovalView]) -> list[RecordRow]:
     return [
         RecordRow(
+            id=r.id,
             href=routes.record_url(routes.STAFF_APPROVALS, r.id),
-            reference=formatting.day(r.created_at),
+            ref=formatting.day(r.created_at),
             title=r.title,
             status_label=status_label("approval", r.status.value),
             status_color=status_color("approval", r.status.value),
@@ -142,8 +121,9 @@ def invoice_rows(items: Sequence[InvoiceRead]) -> list[RecordRow]:
         unpaid = i.status in _INVOICE_OPEN
         rows.append(
             RecordRow(
+                id=i.id,
                 href=routes.record_url(routes.STAFF_INVOICES, i.id),
-                reference=(formatting.due(i.due_date) if unpaid else formatting.day(i.due_date)) or "—",
+                ref=(formatting.due(i.due_date) if unpaid else formatting.day(i.due_date)) or "—",
                 title=i.number,
                 status_label=status_label("invoice", i.status.value),
                 status_color=status_color("invoice", i.status.value),
@@ -160,8 +140,9 @@ def invoice_rows(items: Sequence[InvoiceRead]) -> list[RecordRow]:
 def document_rows(items: Sequence[DocumentRequestRead]) -> list[RecordRow]:
     return [
         RecordRow(
+            id=r.id,
             href=routes.record_url(routes.STAFF_DOCUMENTS, r.id),
-            reference=formatting.day(r.created_at),
+            ref=formatting.day(r.created_at),
             title=r.title,
             status_label=status_label("document_request", r.status.value),
             status_color=status_color("document_request", r.status.value),
@@ -178,8 +159,9 @@ def delivery_rows(items: Sequence[DeliveryRead]) -> list[RecordRow]:
         flag = delivery_flag(d.status, d.expected_on)
         rows.append(
             RecordRow(
+                id=d.id,
                 href=routes.record_url(routes.STAFF_DELIVERIES, d.id),
-                reference=d.reference,
+                ref=d.reference,
                 title=d.description or d.reference,
                 status_label=flag.label,
                 status_color=flag.color,
@@ -193,8 +175,9 @@ def conversation_rows(items: Sequence[InboxRow]) -> list[RecordRow]:
     """A conversation waits for the team when its newest message is the customer's."""
     return [
         RecordRow(
+            id=t.id,
             href=routes.record_url(routes.STAFF_MESSAGES, t.id),
-            reference=t.last_author or "—",
+            ref=t.last_author or "—",
             title=t.subject,
             status_label="Waiting for you" if t.last_from_customer else "Answered",
             status_color=AMBER if t.last_from_customer else GREEN,
@@ -232,19 +215,6 @@ def balance_summary(balances: Sequence[CurrencyAging]) -> str:
 # -- timeline ----------------------------------------------------------------------------------------------------
 
 
-def target_href(role: Role, entry: AuditEntry) -> str:
-    """The staff page of the entry's record, when it has one the role may open; "" otherwise."""
-    if entry.target_type in QUEUE_TARGETS:
-        return routes.STAFF_REVIEW if role_has(role, Permission.INTAKE_REVIEW) else ""
-    if entry.target_type == "statement_snapshot" and entry.account_id:
-        readable = role_has(role, Permission.STATEMENTS_READ)
-        return routes.url_for(routes.STAFF_STATEMENTS, account=entry.account_id) if readable else ""
-    page = TARGET_PAGES.get(entry.target_type)
-    if page is None or not entry.target_id or entry.target_id <= 0 or not role_has(role, page[1]):
-        return ""
-    return routes.record_url(page[0], entry.target_id)
-
-
 def activity_rows(
     role: Role, entries: Sequence[AuditEntry], now: datetime | None = None
 ) -> list[ActivityRow]:
@@ -256,7 +226,10 @@ def activity_rows(
             exact=formatting.exact(e.created_at),
             actor_kind=e.actor_kind,
             from_contact=e.actor_kind == "contact",
-            href=target_href(role, e),
+            # The timeline is the account's own page: an entry about the account itself links nowhere.
+            href=""
+            if e.target_type in ACCOUNT_TARGETS
+            else record_href(role, e.target_type, e.target_id, account_id=e.account_id),
         )
         for e in entries
     ]

@@ -32,7 +32,6 @@ from portal_app.statuses import status_color, status_label
 from state.account_view import (
     ActivityRow,
     BalanceRow,
-    RecordRow,
     activity_rows,
     approval_rows,
     area_hrefs,
@@ -46,7 +45,7 @@ from state.account_view import (
 )
 from state.base import Events, event, parse_id
 from state.mixins import DetailMixin, ListMixin
-from state.pages import StaffArea, StaffPage
+from state.pages import RecordRow, StaffArea, StaffPage
 from state.reminders import AccountRemindersMixin
 from state.tasks import TaskRow, task_rows
 

@@ -17,6 +17,7 @@ from portal_app.services.access import StaffActor
 from portal_app.services.approvals import ApprovalView
 from portal_app.services.permissions import Permission, role_has
 from portal_app.statuses import status_color, status_label
+from state.audit import history_href
 from state.base import Events, event, parse_id
 from state.inputs import InputError, parse_day
 from state.mixins import DetailMixin, FormMixin, ListMixin
@@ -186,10 +187,12 @@ class ApprovalDetailState(StaffPage, DetailMixin, StaffArea):
     internal_notes: str = ""
     tasks: list[TaskRow] = []
     can_cancel: bool = False
+    history_href: str = ""  # the audit log filtered to this request ("" for members who may not read it)
 
     def _fetch(self, session: Session, actor: StaffActor) -> Events:
         view = approvals.get_approval(session, actor, self._record_id())
         self.approval = approval_row(view)
+        self.history_href = history_href(actor, "approval", view.id)
         self.description = view.description
         self.due_date = formatting.day(view.due_on)
         self.requested_by = view.requested_by_name

@@ -17,14 +17,16 @@ from typing import Any, ClassVar
 import reflex as rx
 from sqlmodel import Session
 
+from models.workspace import Role
 from portal_app import routes
 from portal_app.formatting import day, exact, relative
 from portal_app.services import audit_log, audit_words
 from portal_app.services.access import StaffActor
 from portal_app.services.audit_log import AuditEntry, AuditFilters
-from portal_app.services.permissions import Permission
+from portal_app.services.permissions import Permission, role_has
 from state.base import Events, event
 from state.pages import StaffArea, StaffPage, SwitchOption
+from state.record_links import record_href
 from state.tasks import account_choices
 
 PAGE_SIZE = 50
@@ -32,18 +34,6 @@ FILTER_NAMES = ("actor", "action", "record", "account", "since", "until")
 ALL = "all"  # a select's "no filter" value (Radix reserves "")
 STACK_MAX = 1_000  # pages of "Newer" remembered; deeper than that, "Newer" starts from the newest again
 
-# Where a record's page lives, by audit target type (kinds without a page of their own get no link).
-RECORD_PAGES: dict[str, str] = {
-    "estimate": routes.STAFF_ESTIMATES,
-    "invoice": routes.STAFF_INVOICES,
-    "approval": routes.STAFF_APPROVALS,
-    "document_request": routes.STAFF_DOCUMENTS,
-    "task": routes.STAFF_TASKS,
-    "message_thread": routes.STAFF_MESSAGES,
-    "delivery": routes.STAFF_DELIVERIES,
-    "account": routes.STAFF_ACCOUNTS,
-    "customer_account": routes.STAFF_ACCOUNTS,
-}
 # The "What" select, compiled into the page: each group (all of it, then its actions one by one). A finance
 # reviewer's select offers the payment groups only (the service keeps them to those entries anyway).
 MenuGroup = tuple[str, list[tuple[str, str]]]
@@ -72,6 +62,16 @@ def history_url(record_type: str, record_id: int) -> str:
     return routes.url_for(routes.STAFF_AUDIT, record=f"{record_type}:{record_id}")
 
 
+def history_href(actor: StaffActor, record_type: str, record_id: int | None) -> str:
+    """A record page's "History" link for this member, "" when the log would show them nothing of the record: it
+    needs ``audit:read``, and a finance reviewer's log holds payment entries only (invoices, not estimates)."""
+    if not record_id or not role_has(actor.role, Permission.AUDIT_READ):
+        return ""
+    if not audit_log.sees_everything(actor) and record_type not in audit_log.PAYMENT_TARGETS:
+        return ""
+    return history_url(record_type, record_id)
+
+
 def entry_anchor(seq: int) -> str:
     return f"audit-entry-{seq}"
 
@@ -80,8 +80,8 @@ def entry_anchor(seq: int) -> str:
 class AuditRow:
     seq: int
     anchor: str  # the row's element id, for the chain check's "show me" link
-    when: str  # "2 hours ago" / "12 Mar 2027"
-    when_exact: str  # "12 Mar 2027, 14:05 UTC"
+    when: str  # "2 hours ago" / "12 Mar 2027" (the day in the workspace's time zone)
+    when_exact: str  # "13 Mar 2027, 03:05 NZDT": the time in the workspace's time zone
     who: str
     who_kind: str  # "Member", "Customer", "System"
     sentence: str
@@ -93,21 +93,21 @@ class AuditRow:
     broken: bool = False  # the chain check found this entry altered or out of place
 
 
-def audit_row(e: AuditEntry, *, broken_seq: int | None = None) -> AuditRow:
-    page = RECORD_PAGES.get(e.target_type)
+def audit_row(e: AuditEntry, *, role: Role, broken_seq: int | None = None, tz: str = "UTC") -> AuditRow:
+    """One entry as the table shows it, its time in ``tz`` (the workspace's time zone, as the date filter)."""
     return AuditRow(
         seq=e.seq,
         anchor=entry_anchor(e.seq),
-        when=relative(e.created_at),
-        when_exact=exact(e.created_at),
+        when=relative(e.created_at, tz=tz),
+        when_exact=exact(e.created_at, tz=tz),
         who=e.actor_name,
         who_kind=_KIND_WORDS.get(e.actor_kind, ""),
         sentence=e.sentence,
         action_label=e.action_label,
         record=e.record_label,
-        record_href=routes.record_url(page, e.target_id) if page and e.target_id else "",
+        record_href=record_href(role, e.target_type, e.target_id, account_id=e.account_id),
         account=e.account_name,
-        account_href=routes.record_url(routes.STAFF_ACCOUNTS, e.account_id) if e.account_id else "",
+        account_href=record_href(role, "account", e.account_id),
         broken=broken_seq == e.seq,
     )
 
@@ -201,7 +201,10 @@ class AuditLogState(StaffPage, StaffArea):
         if not page.entries and self._before is not None:  # a stale or forged cursor past the end: start over
             self._before, self._stack = None, []
             page = audit_log.list_audit(session, actor, f, limit=PAGE_SIZE)
-        self.rows = [audit_row(e, broken_seq=self._broken_seq) for e in page.entries]
+        self.rows = [
+            audit_row(e, role=actor.role, broken_seq=self._broken_seq, tz=page.time_zone)
+            for e in page.entries
+        ]
         self._older, self.has_older = page.older_cursor, page.has_older
         self.has_newer = self._before is not None
         self.page_label = self._label(page.entries)
@@ -315,4 +318,4 @@ class AuditLogState(StaffPage, StaffArea):
         return self._act(work)
 
 
-__all__ = ["AuditLogState", "AuditRow", "audit_row", "entry_anchor", "history_url"]
+__all__ = ["AuditLogState", "AuditRow", "audit_row", "entry_anchor", "history_href", "history_url"]

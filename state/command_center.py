@@ -19,10 +19,13 @@ from babel.numbers import get_currency_precision
 
 from models import IntakeKind
 from portal_app import routes
-from portal_app.formatting import LOCALE, due, money
+from portal_app.formatting import LOCALE, balance, due, money
+from portal_app.services.aging import AGING_LABELS
+from portal_app.services.invoices import DUE_SOON_DAYS
 from portal_app.services.permissions import ROLE_LABELS
-from portal_app.services.signals import AGING_BUCKETS, DUE_SOON_DAYS, Amount, CommandCenter
+from portal_app.services.signals import Amount, CommandCenter
 from portal_app.services.signals_work import REVIEW_AGES
+from state.account_view import BalanceRow, balance_rows
 
 
 @dataclasses.dataclass
@@ -45,22 +48,6 @@ class AssigneeRow:
     overdue: int = 0
 
 
-@dataclasses.dataclass
-class AgingText:
-    """One currency's receivables aging, formatted: the aging chart's text alternative (the row shape of
-    ``components/aging.py``'s table)."""
-
-    currency: str = ""
-    balance: str = ""
-    credit: bool = False
-    current: str = ""
-    days_1_30: str = ""
-    days_31_60: str = ""
-    days_61_90: str = ""
-    days_90_plus: str = ""
-
-
-AGING_LABELS = ["Current", *(label for label, _, _ in AGING_BUCKETS)]
 REVIEW_AGE_LABELS = [label for label, _, _ in REVIEW_AGES]
 
 
@@ -280,32 +267,32 @@ def decision_chart(cc: CommandCenter) -> tuple[list[dict[str, Any]], str]:
     return rows, summary
 
 
-def aging_chart(cc: CommandCenter) -> tuple[str, list[dict[str, Any]], list[AgingText], str]:
+def aging_chart(cc: CommandCenter) -> tuple[str, list[dict[str, Any]], list[BalanceRow], str]:
     """(chart currency, rows for it, every currency's aging in words, summary). The chart shows one currency: the
-    workspace's default when something is owed in it, else the first one; the table lists them all."""
+    workspace's default when something is owed in it, else the first one; the table lists them all, in the
+    account view's rows (``balance_rows``: a negative amount reads "credit")."""
     aging = cc.invoices.aging
     if not aging:
         return "", [], [], "Nothing is owed on open invoices."
     shown = aging[0]  # the default currency sorts first
+    cur, buckets = shown.currency, shown.aging
+    amounts = (
+        buckets.current,
+        buckets.days_1_30,
+        buckets.days_31_60,
+        buckets.days_61_90,
+        buckets.days_90_plus,
+    )
     rows = [
-        {"bucket": label, "amount": major(minor, shown.currency)}
-        for label, minor in zip(AGING_LABELS, (shown.current, *shown.past_due), strict=True)
-    ]
-    table = [
-        AgingText(
-            row.currency,
-            money(row.total, row.currency),
-            False,
-            *(money(m, row.currency) for m in (row.current, *row.past_due)),
-        )
-        for row in aging
+        {"bucket": label, "amount": major(minor, cur)}
+        for label, minor in zip(AGING_LABELS, amounts, strict=True)
     ]
     parts = ", ".join(
-        f"{money(m, shown.currency)} {label.lower() if label == 'Current' else label + ' overdue'}"
-        for label, m in zip(AGING_LABELS, (shown.current, *shown.past_due), strict=True)
+        f"{balance(m, cur)} {label.lower() if label == 'Current' else label + ' overdue'}"
+        for label, m in zip(AGING_LABELS, amounts, strict=True)
     )
-    summary = f"Receivables aging in {shown.currency}: {parts}."
-    return shown.currency, rows, table, summary
+    summary = f"Receivables aging in {cur}: {parts}."
+    return cur, rows, balance_rows(aging), summary
 
 
 def review_age_chart(cc: CommandCenter) -> tuple[list[dict[str, Any]], str]:

@@ -23,6 +23,7 @@ from portal_app.services.access import StaffActor
 from portal_app.services.errors import NotFound
 from portal_app.services.permissions import Permission, role_has
 from portal_app.statuses import status_label
+from state.audit import history_href
 from state.base import Events, event
 from state.delivery_rows import StaffTimelineRow, delivery_flag, eta_text, staff_timeline
 from state.inputs import InputError, parse_day
@@ -146,6 +147,7 @@ class DeliveryDetailState(StaffPage, DetailMixin, FormMixin, StaffArea):
     current_status: str = ""
     tasks: list[TaskRow] = []
     can_manage: bool = False
+    history_href: str = ""  # the audit log filtered to this delivery ("" for members who may not read it)
     form_version: int = 0  # bumped after an update so the form starts empty again
     _loaded_id: int = 0
     _eta: date | None = None
@@ -166,6 +168,7 @@ class DeliveryDetailState(StaffPage, DetailMixin, FormMixin, StaffArea):
         self.exception = flag.exception
         self.account_name = detail.account_name
         self.account_href = routes.record_url(routes.STAFF_ACCOUNTS, d.account_id)
+        self.history_href = history_href(actor, "delivery", d.id)
         self.description, self.internal_notes = d.description, d.internal_notes
         self.carrier, self.tracking_ref = d.carrier, d.tracking_ref
         self._eta = d.expected_on

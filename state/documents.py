@@ -23,6 +23,7 @@ from portal_app.services import tasks
 from portal_app.services.access import StaffActor
 from portal_app.services.permissions import Permission, role_has
 from portal_app.statuses import status_color, status_label
+from state.audit import history_href
 from state.base import Events, event
 from state.mixins import DetailMixin, ListMixin
 from state.pages import StaffArea, StaffPage, SwitchOption
@@ -216,6 +217,7 @@ class DocumentDetailState(StaffPage, DetailMixin, RecordRemindersMixin, StaffAre
     review_href: str = routes.STAFF_REVIEW
     tasks: list[TaskRow] = []
     can_cancel: bool = False
+    history_href: str = ""  # the audit log filtered to this request ("" for members who may not read it)
 
     def _fetch(self, session: Session, actor: StaffActor) -> Events:
         detail = docs.get_document_request_detail(session, actor, self._record_id())
@@ -225,6 +227,7 @@ class DocumentDetailState(StaffPage, DetailMixin, RecordRemindersMixin, StaffAre
         self.status_color = status_color("document_request", req.status.value)
         self.account_name = detail.account_name
         self.account_href = routes.record_url(routes.STAFF_ACCOUNTS, req.account_id)
+        self.history_href = history_href(actor, "document_request", req.id)
         self.requested_on = day(req.created_at)
         self.requested_by = detail.requested_by or "—"
         self.due_text = due_text(req.status, req.due_on) or "No due date"

@@ -21,6 +21,7 @@ from portal_app.services import estimates, tasks
 from portal_app.services.access import StaffActor
 from portal_app.services.permissions import Permission, role_has
 from portal_app.statuses import status_color, status_label
+from state.audit import history_href
 from state.base import Events, event
 from state.inputs import percent_text
 from state.mixins import DetailMixin, ListMixin
@@ -210,6 +211,7 @@ class EstimateDetailState(StaffPage, DetailMixin, RecordRemindersMixin, StaffAre
     can_reissue: bool = False
     edit_href: str = ""
     pdf_href: str = ""
+    history_href: str = ""  # the audit log filtered to this estimate ("" for members who may not read it)
 
     def _fetch(self, session: Session, actor: StaffActor) -> Events:
         detail = estimates.get_estimate_detail(session, actor, self._record_id())
@@ -220,6 +222,7 @@ class EstimateDetailState(StaffPage, DetailMixin, RecordRemindersMixin, StaffAre
         self.status_color = status_color("estimate", est.status.value)
         self.account_name = detail.account_name
         self.account_href = routes.record_url(routes.STAFF_ACCOUNTS, est.account_id)
+        self.history_href = history_href(actor, "estimate", est.id)
         self.valid_until = day(est.valid_until) or "No end date"
         self.version = str(est.current_version)
         self.created = day(est.created_at)

@@ -23,8 +23,8 @@ from portal_app.services.access import StaffActor
 from portal_app.services.errors import ValidationFailed
 from portal_app.services.invoices import InvoiceDetail
 from portal_app.services.permissions import Permission, role_has
-from portal_app.services.signals import DUE_SOON_DAYS
 from portal_app.statuses import status_color, status_label
+from state.audit import history_href
 from state.base import Events, event
 from state.inputs import InputError, parse_day, parse_money, percent_text
 from state.mixins import DetailMixin, FormMixin, ListMixin
@@ -34,8 +34,8 @@ from state.tasks import ALL_STATUSES, TaskRow, account_choices, task_rows
 
 STATUS_VALUES = tuple(s.value for s in InvoiceStatus)
 # Besides the statuses: open or partly paid invoices past their due date, or due within DUE_SOON_DAYS (the command
-# center links here with ``?status=overdue`` / ``?status=due_soon``).
-DUE_VALUES = ("overdue", "due_soon")
+# center links here with ``?status=overdue`` / ``?status=due_soon``; the CSV export reads them too).
+DUE_VALUES = invoices.DUE_FILTERS
 ORDERS = ("newest", "overdue")
 TASKS_SHOWN = 20
 PAYMENT_METHODS: tuple[tuple[str, str], ...] = (
@@ -91,10 +91,11 @@ class InvoicesListState(StaffPage, ListMixin, StaffArea):
     def _fetch(self, session: Session, actor: StaffActor) -> Events:
         status = self._filter("status")
         account_id = self._filter_id("account")
+        overdue_only, due_within_days = invoices.due_filter(status)
         query: dict[str, Any] = {
             "status": InvoiceStatus(status) if status in STATUS_VALUES else None,
-            "overdue_only": status == "overdue",
-            "due_within_days": DUE_SOON_DAYS if status == "due_soon" else None,
+            "overdue_only": overdue_only,
+            "due_within_days": due_within_days,
             "account_id": account_id,
             "search": self.search,
             "overdue_first": self._filter("order") == "overdue",
@@ -124,7 +125,7 @@ class InvoicesListState(StaffPage, ListMixin, StaffArea):
         self.account_choices = account_choices(session, actor)
         self.can_manage = role_has(actor.role, Permission.INVOICES_MANAGE)
         csv_query: dict[str, str | int] = {}
-        if status in STATUS_VALUES:  # the export filters by status only: "overdue" exports every status
+        if status in STATUS_VALUES or status in DUE_VALUES:  # the export reads the same filters
             csv_query["status"] = status
         if account_id is not None:
             csv_query["account"] = account_id
@@ -208,6 +209,7 @@ class InvoiceDetailState(StaffPage, DetailMixin, FormMixin, RecordRemindersMixin
     edit_href: str = ""
     pdf_href: str = ""
     review_href: str = routes.STAFF_REVIEW
+    history_href: str = ""  # the audit log filtered to this invoice ("" for members who may not read it)
     issue_terms: str = ""  # what issuing does to the dates, said in the confirm dialog
     payment_open: bool = False
     payment_today: str = ""
@@ -224,6 +226,7 @@ class InvoiceDetailState(StaffPage, DetailMixin, FormMixin, RecordRemindersMixin
         self.status_color = status_color("invoice", inv.status.value)
         self.account_name = detail.account_name
         self.account_href = routes.record_url(routes.STAFF_ACCOUNTS, inv.account_id)
+        self.history_href = history_href(actor, "invoice", inv.id)
         self.issue_date = day(inv.issue_date) or "Not issued yet"
         self.due_date = _due_text(inv) or "Set when issued"
         self.subtotal, self.tax, self.total = (

@@ -72,7 +72,8 @@ class SwitchOption:
 
 @dataclasses.dataclass
 class RecordRow:
-    """What a staff list row shows of any record (display strings only); a record's row adds its own columns."""
+    """What a staff list row shows of any record (display strings only); a record's row adds its own columns. The
+    short lists of another page (an account's latest records: state/account_view.py) use it as it is."""
 
     id: int = 0
     ref: str = ""  # "Task #12", "Approval #4"
@@ -81,6 +82,7 @@ class RecordRow:
     status: str = ""
     status_label: str = ""
     status_color: str = ""
+    detail: str = ""  # a short list's last column (components/records.py): a date, an amount, "due in 5 days"
 
 
 # The staff navigation, in order: (label, route, group, icon, permission needed). Filtered per member. Home is

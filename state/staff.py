@@ -19,9 +19,9 @@ from portal_app import routes
 from portal_app.services import reminders, signals
 from portal_app.services.access import StaffActor
 from portal_app.services.permissions import Permission, role_has
+from state.account_view import BalanceRow
 from state.base import Events
 from state.command_center import (
-    AgingText,
     AssigneeRow,
     SignalCard,
     aging_chart,
@@ -80,7 +80,7 @@ class StaffHomeState(StaffPage, StaffArea):
     decisions_summary: str = ""
     aging_currency: str = ""
     aging: list[dict[str, Any]] = []
-    aging_table: list[AgingText] = []
+    aging_table: list[BalanceRow] = []
     aging_summary: str = ""
     review_ages: list[dict[str, Any]] = []
     review_summary: str = ""

@@ -22,6 +22,7 @@ from portal_app import routes
 from portal_app.formatting import balance, day, exact, money, relative
 from portal_app.services import accounts, invoices, snapshots, statements
 from portal_app.services.access import StaffActor, log_authorization_failure
+from portal_app.services.aging import AGING_LABELS
 from portal_app.services.errors import NotFound, ValidationFailed
 from portal_app.services.permissions import Permission, role_has
 from state.base import Events, event, parse_id
@@ -44,8 +45,6 @@ PRESETS: tuple[tuple[str, str], ...] = (
 )
 PORTAL_PRESETS: tuple[tuple[str, str], ...] = (("last_3_months", "Last 3 months"), *PRESETS)
 CUSTOM = "custom"
-
-AGING_LABELS = ("Current", "1-30 days", "31-60 days", "61-90 days", "Over 90 days")
 
 
 # -- periods (pure) --------------------------------------------------------------------------------------------

@@ -205,6 +205,15 @@ def test_detail_layout() -> None:
     rendered(detail.detail_layout(title="Task", main=rx.text("Body")))
 
 
+def test_history_link() -> None:
+    """A record page's "History": the audit log filtered to the record, only when the state gives a link."""
+    out = rendered(ui.history_link(TEXT))
+    assert "History" in out and "text" in out and 'id:"record-history"' in out
+    out = rendered(detail.detail_layout(title="Invoice", main=rx.text("Body"), history=TEXT))
+    assert "History" in out
+    assert "History" not in rendered(detail.detail_layout(title="Invoice", main=rx.text("Body")))
+
+
 # -- dialog --------------------------------------------------------------------------------------------------
 
 

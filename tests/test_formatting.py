@@ -258,3 +258,16 @@ def test_lookup() -> None:
 )
 def test_example_phrases(phrase: str, color: str) -> None:
     assert example_status_color(phrase) == color
+
+
+def test_moments_in_a_time_zone() -> None:
+    """The audit log shows times in the workspace's time zone: the day, the time and the zone's name move."""
+    moment = datetime(2027, 1, 12, 14, 5, tzinfo=UTC)  # 03:05 on the 13th in Auckland (UTC+13 in January)
+    assert exact(moment, tz="Pacific/Auckland") == "13 Jan 2027, 03:05 NZDT"
+    assert exact(moment, tz="America/Sao_Paulo") == "12 Jan 2027, 11:05 UTC-03"
+    assert exact(moment, tz="UTC") == exact(moment) == "12 Jan 2027, 14:05 UTC"
+    assert exact(moment, tz="Not/AZone") == "12 Jan 2027, 14:05 UTC"
+    assert day(moment, tz="Pacific/Auckland") == "13 Jan 2027" and day(moment) == "12 Jan 2027"
+    later = moment + timedelta(days=30)
+    assert relative(moment, now=later, tz="Pacific/Auckland") == "13 Jan 2027"
+    assert relative(moment, now=moment + timedelta(hours=2), tz="Pacific/Auckland") == "2 hours ago"

@@ -9,42 +9,24 @@ transaction each, up to ``audit_log.EXPORT_MAX`` rows (a last row says when it s
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from portal_app import routes
 from portal_app.api.cookies import read_session_token
-from portal_app.api.downloads import NO_STORE, disposition
+from portal_app.api.responses import attachment_headers, not_found, plain
 from portal_app.db import session_scope
 from portal_app.services import audit_log, sessions
 from portal_app.services.access import StaffActor
 from portal_app.services.audit_log import AuditFilters
 from portal_app.services.errors import Forbidden, NotFound, Unavailable, ValidationFailed
-from portal_app.services.exports import CSV_TYPE
+from portal_app.services.exports import CSV_TYPE, csv_bytes
 
 FILENAME = "audit-log.csv"
-
-
-def _plain(status: int, message: str) -> Response:
-    return PlainTextResponse(
-        message,
-        status_code=status,
-        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
-    )
-
-
-def _encode(rows: Sequence[Sequence[str]], *, first: bool = False) -> bytes:
-    buf = io.StringIO()
-    if first:
-        buf.write("\ufeff")  # a byte-order mark, as every export here (services/exports.py)
-    csv.writer(buf, lineterminator="\r\n").writerows(rows)
-    return buf.getvalue().encode("utf-8")
 
 
 def _reader(token: str | None) -> StaffActor | None:
@@ -76,7 +58,7 @@ def _batch(token: str | None, filters: AuditFilters, cursor: int | None, limit: 
 
 
 async def _body(token: str | None, filters: AuditFilters, cap: int) -> AsyncIterator[bytes]:
-    yield _encode([audit_log.CSV_HEADER], first=True)
+    yield csv_bytes([audit_log.CSV_HEADER])  # the byte-order mark, as every export
     cursor: int | None = None
     written = 0
     while True:
@@ -89,12 +71,12 @@ async def _body(token: str | None, filters: AuditFilters, cap: int) -> AsyncIter
         if batch is None:
             return  # access ended during the download: the file stops here
         rows, cursor = batch
-        yield _encode(rows)
+        yield csv_bytes(rows, bom=False)
         written += len(rows)
         if cursor is None:
             return
         if written >= cap:
-            yield _encode([audit_log.export_cap_note(cap)])
+            yield csv_bytes([audit_log.export_cap_note(cap)], bom=False)
             return
 
 
@@ -102,23 +84,16 @@ async def audit_csv(request: Request) -> Response:
     try:
         filters = audit_log.parse_filters(dict(request.query_params), strict=True)
     except ValidationFailed as exc:
-        return _plain(400, exc.message)
+        return plain(400, exc.message)
     try:
         token = read_session_token(request)
         staff = await run_in_threadpool(_reader, token)
     except Unavailable as exc:
-        return _plain(503, exc.message)
+        return plain(503, exc.message)
     if staff is None:
-        return _plain(404, "Not found.")
+        return not_found()
     return StreamingResponse(
-        _body(token, filters, audit_log.EXPORT_MAX),
-        media_type=CSV_TYPE,
-        headers={
-            "Content-Disposition": disposition("attachment", FILENAME),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": NO_STORE,
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-        },
+        _body(token, filters, audit_log.EXPORT_MAX), headers=attachment_headers(FILENAME, CSV_TYPE)
     )
 
 

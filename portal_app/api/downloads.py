@@ -12,19 +12,19 @@ import logging
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from urllib.parse import quote
 
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from models import InvoiceStatus
 from portal_app import routes
 from portal_app.api.cookies import read_session_token
+from portal_app.api.responses import NO_STORE, attachment_headers, disposition, not_found, plain
 from portal_app.db import session_scope
-from portal_app.services import documents, exports, sessions
+from portal_app.services import documents, exports, invoices, sessions
 from portal_app.services.access import Actor
 from portal_app.services.documents import PDF_TYPE
 from portal_app.services.errors import Forbidden, NotFound, Unavailable, ValidationFailed
@@ -33,7 +33,6 @@ from portal_app.settings import get_settings
 
 log = logging.getLogger("portal.security")
 
-NO_STORE = "private, no-store"
 PREVIEW_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 # Chromium blocks its PDF viewer inside a sandboxed document ("This page has been blocked"), so a PDF preview keeps
 # everything else (nothing may load, nosniff, inline) and drops only the ``sandbox`` directive.
@@ -49,38 +48,6 @@ def _frame_ancestors() -> str:
 
 class BadRequest(Exception):
     """A query parameter that cannot be read; the message is shown as it is."""
-
-
-def _not_found() -> Response:
-    # The same answer for missing, not-yours, not-permitted and signed-out: nothing to learn from probing ids.
-    return PlainTextResponse("Not found.", status_code=404, headers={"Cache-Control": "no-store"})
-
-
-def _plain(status: int, message: str) -> Response:
-    return PlainTextResponse(
-        message,
-        status_code=status,
-        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
-    )
-
-
-def disposition(kind: str, filename: str) -> str:
-    """``attachment; filename="ascii"; filename*=UTF-8''utf-8`` (RFC 6266): old clients get the ASCII name."""
-    ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\;%' else "_" for c in filename)
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
-def _attachment(filename: str, content: bytes, media_type: str) -> Response:
-    return Response(
-        content,
-        media_type=media_type,
-        headers={
-            "Content-Disposition": disposition("attachment", filename),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": NO_STORE,
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-        },
-    )
 
 
 def _strict_date(request: Request, name: str) -> date:
@@ -106,24 +73,24 @@ def _load(request: Request, loader: Loader) -> tuple[str, bytes] | Response:
     with session_scope() as session:
         principal = sessions.resolve(session, read_session_token(request))
         if principal is None or principal.actor is None:
-            return _not_found()
+            return not_found()
         try:
             return loader(session, principal.actor)
         except (NotFound, Forbidden):
-            return _not_found()
+            return not_found()
         except ValidationFailed as exc:
-            return _plain(400, exc.message)
+            return plain(400, exc.message)
 
 
 async def _serve(request: Request, loader: Loader, media_type: str) -> Response:
     try:
         result = await run_in_threadpool(_load, request, loader)
     except Unavailable as exc:
-        return _plain(503, exc.message)
+        return plain(503, exc.message)
     if isinstance(result, Response):
         return result
     filename, content = result
-    return _attachment(filename, content, media_type)
+    return Response(content, headers=attachment_headers(filename, media_type))
 
 
 def _id(request: Request, name: str) -> int:
@@ -139,18 +106,28 @@ async def invoice_pdf(request: Request) -> Response:
 
 
 async def invoice_list_csv(request: Request) -> Response:
+    """The list page's filters: ``status`` (an invoice status, or ``overdue`` / ``due_soon`` as the list reads
+    them) and ``account``."""
     raw_status = request.query_params.get("status", "").strip()
     raw_account = request.query_params.get("account", "").strip()
+    overdue_only, due_within_days = invoices.due_filter(raw_status)
     try:
-        status = InvoiceStatus(raw_status) if raw_status else None
+        status = InvoiceStatus(raw_status) if raw_status and raw_status not in invoices.DUE_FILTERS else None
     except ValueError:
-        return _plain(400, "Unknown invoice status.")
+        return plain(400, "Unknown invoice status.")
     if raw_account and not (raw_account.isascii() and raw_account.isdigit() and len(raw_account) <= 12):
-        return _plain(400, "The account must be a number.")
+        return plain(400, "The account must be a number.")
     account_id = int(raw_account) if raw_account else None
     return await _serve(
         request,
-        lambda s, actor: exports.invoice_list_export(s, actor, status=status, account_id=account_id),
+        lambda s, actor: exports.invoice_list_export(
+            s,
+            actor,
+            status=status,
+            account_id=account_id,
+            overdue_only=overdue_only,
+            due_within_days=due_within_days,
+        ),
         CSV_TYPE,
     )
 
@@ -178,7 +155,7 @@ async def statement_pdf(request: Request) -> Response:
     try:
         loader = _statement(request, csv=False)
     except BadRequest as exc:
-        return _plain(400, str(exc))
+        return plain(400, str(exc))
     return await _serve(request, loader, PDF_TYPE)
 
 
@@ -186,7 +163,7 @@ async def statement_csv(request: Request) -> Response:
     try:
         loader = _statement(request, csv=True)
     except BadRequest as exc:
-        return _plain(400, str(exc))
+        return plain(400, str(exc))
     return await _serve(request, loader, CSV_TYPE)
 
 
@@ -206,11 +183,11 @@ def _open_preview(request: Request, intake_id: int) -> tuple[Path, str, str] | R
     with session_scope() as session:
         principal = sessions.resolve(session, read_session_token(request))
         if principal is None or principal.actor is None:
-            return _not_found()
+            return not_found()
         try:
             return documents.preview_intake_file(session, principal.actor, intake_id)
         except (NotFound, Forbidden):
-            return _not_found()
+            return not_found()
 
 
 async def intake_preview(request: Request) -> Response:
@@ -219,13 +196,13 @@ async def intake_preview(request: Request) -> Response:
     try:
         opened = await run_in_threadpool(_open_preview, request, intake_id)
     except Unavailable as exc:
-        return _plain(503, exc.message)
+        return plain(503, exc.message)
     if isinstance(opened, Response):
         return opened
     path, content_type, name = opened
     if not path.is_file():
         log.error("intake file missing from storage", extra={"intake_id": intake_id})
-        return _not_found()
+        return not_found()
     return FileResponse(
         path,
         media_type=content_type,

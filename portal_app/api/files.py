@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from portal_app.api.cookies import read_session_token
 from portal_app.api.downloads import download_routes
+from portal_app.api.responses import attachment_headers, not_found
 from portal_app.api.uploads import upload_routes
 from portal_app.db import session_scope
 from portal_app.services import intake, sessions
@@ -21,35 +21,20 @@ log = logging.getLogger("portal.security")
 DOWNLOAD_PATH = "/files/intake/{intake_id:int}"
 
 
-def _not_found() -> Response:
-    # The same answer for missing, not-yours and signed-out: nothing to learn from probing ids.
-    return PlainTextResponse("Not found.", status_code=404, headers={"Cache-Control": "no-store"})
-
-
 async def download_intake(request: Request) -> Response:
     intake_id = int(request.path_params["intake_id"])
     with session_scope() as session:
         principal = sessions.resolve(session, read_session_token(request))
         if principal is None or principal.actor is None:
-            return _not_found()
+            return not_found()
         try:
             path, content_type, name = intake.open_intake_file(session, principal.actor, intake_id)
         except NotFound:
-            return _not_found()
+            return not_found()
     if not path.is_file():
         log.error("intake file missing from storage", extra={"intake_id": intake_id})
-        return _not_found()
-    ascii_name = name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    return FileResponse(
-        path,
-        media_type=content_type,
-        headers={
-            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-        },
-    )
+        return not_found()
+    return FileResponse(path, headers=attachment_headers(name, content_type))
 
 
 def file_routes() -> list[Route]:

@@ -348,8 +348,14 @@ def get_scoped(
 
 
 def lock_workspace(session: Session, workspace_id: int) -> Workspace:
-    """Lock the workspace row for the rest of the transaction (serialises seats and the audit chain)."""
-    ws = session.exec(select(Workspace).where(Workspace.id == workspace_id).with_for_update()).first()
+    """Lock the workspace row for the rest of the transaction (serialises seats and the audit chain). The row is
+    read afresh under the lock, never taken as the session already holds it (the chain head moves)."""
+    ws = session.exec(
+        select(Workspace)
+        .where(Workspace.id == workspace_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
     if ws is None:
         raise NotFound()
     return ws

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models import AuditEvent, PlatformState, Workspace, utcnow
 from models.schemas import AuditEventRead
@@ -98,6 +99,16 @@ def _actor_fields(actor: Actor | None) -> tuple[str, int | None]:
     return "system", None
 
 
+def _lock_platform() -> SelectOfScalar[PlatformState]:
+    """The platform chain's head row, locked and read afresh (never as the session already holds it)."""
+    return (
+        select(PlatformState)
+        .where(PlatformState.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 def append_event(
     session: Session,
     *,
@@ -121,7 +132,7 @@ def append_event(
     if account_id is None and isinstance(actor, ContactActor):
         account_id = actor.account_id
     if workspace_id == PLATFORM_CHAIN:
-        platform = session.exec(select(PlatformState).where(PlatformState.id == 1).with_for_update()).first()
+        platform = session.exec(_lock_platform()).first()
         if platform is None:
             platform = PlatformState(id=1)
             session.add(platform)
@@ -163,14 +174,33 @@ class ChainReport:
     reason: str = ""
 
 
+def _head_now(session: Session, workspace_id: int) -> tuple[int, str]:
+    """The chain head (last seq, its hash) as the database holds it now: plain columns, never a row already in
+    the session's identity map (the actor's workspace row, read before later events were committed)."""
+    if workspace_id == PLATFORM_CHAIN:
+        query = select(PlatformState.audit_seq, PlatformState.audit_head).where(PlatformState.id == 1)
+    else:
+        query = select(Workspace.audit_seq, Workspace.audit_head).where(Workspace.id == workspace_id)
+    found = session.exec(query).first()
+    return (int(found[0]), str(found[1] or "")) if found else (0, "")
+
+
 def verify_chain(session: Session, workspace_id: int, *, accept_unkeyed: bool = False) -> ChainReport:
     """Walk a workspace's chain in order; name the first event that was edited, removed or reordered, or sealed
-    with a key this deployment does not hold."""
+    with a key this deployment does not hold.
+
+    The head is read first and the walk stops at it: events appended while the check runs are the next check's,
+    and the chain up to the head must end exactly at the head's hash (a removed latest event shows)."""
+    head_seq, head_hash = _head_now(session, workspace_id)
     keys = chain_keys()
     expected_prev = GENESIS
     expected_seq = 1
     count = 0
-    query = select(AuditEvent).where(AuditEvent.workspace_id == workspace_id).order_by(AuditEvent.seq)  # type: ignore[arg-type]
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.workspace_id == workspace_id, col(AuditEvent.seq) <= head_seq)
+        .order_by(col(AuditEvent.seq))
+    )
     for event in session.exec(query.execution_options(yield_per=500)):
         count += 1
         if event.seq != expected_seq:
@@ -183,12 +213,6 @@ def verify_chain(session: Session, workspace_id: int, *, accept_unkeyed: bool = 
             return ChainReport(False, count, event.seq, event.id, f"event #{event.seq} was altered")
         expected_prev = event.hash
         expected_seq += 1
-    if workspace_id == PLATFORM_CHAIN:
-        head_row = session.get(PlatformState, 1)
-        head_seq, head_hash = (head_row.audit_seq, head_row.audit_head) if head_row else (0, "")
-    else:
-        ws = session.get(Workspace, workspace_id)
-        head_seq, head_hash = (ws.audit_seq, ws.audit_head) if ws else (0, "")
     if head_seq != count or (count and head_hash != expected_prev):
         return ChainReport(False, count, count + 1, None, f"event #{count + 1} (the latest) was removed")
     return ChainReport(True, count)
@@ -196,7 +220,7 @@ def verify_chain(session: Session, workspace_id: int, *, accept_unkeyed: bool = 
 
 def _head(session: Session, workspace_id: int) -> PlatformState | Workspace | None:
     if workspace_id == PLATFORM_CHAIN:
-        return session.exec(select(PlatformState).where(PlatformState.id == 1).with_for_update()).first()
+        return session.exec(_lock_platform()).first()
     return lock_workspace(session, workspace_id)
 
 

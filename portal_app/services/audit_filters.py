@@ -1,7 +1,8 @@
 """The audit log's filters: read from URL query values, and turned into the WHERE clauses of one workspace's log.
 
 Every value is client input, a handle only: the clauses always start with the actor's workspace, and for a
-member who may not see everything (a finance reviewer) with the payment entries alone, whatever the filters say.
+member who may not see everything (a finance reviewer) with the payment entries alone (invoices, payments,
+statements shared, payment proof and its review), whatever the filters say.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from portal_app.services.permissions import Permission, role_has
 _ACTION = re.compile(r"[a-z][a-z_]{0,29}\.[a-z][a-z_]{0,29}")
 # The record filter also accepts "account" for events filed under either spelling of the account target.
 _TARGET_ALIASES: dict[str, tuple[str, ...]] = {"account": ("account", "customer_account")}
+# What a finance reviewer's log holds besides payment proof: invoice events (payments are filed under their
+# invoice) and the statements shared.
+PAYMENT_TARGETS = ("invoice", "statement_snapshot")
 
 
 @dataclass(frozen=True)
@@ -134,12 +138,13 @@ def sees_everything(staff: StaffActor) -> bool:
 
 
 def payments_only(workspace_id: int) -> Any:
-    """Invoices (payments are filed under their invoice) and payment proof, with its review."""
+    """Invoices (payments are filed under their invoice), statements shared (the "invoices" group lists them),
+    and payment proof, with its review."""
     proofs = select(IntakeFile.id).where(
         IntakeFile.workspace_id == workspace_id, IntakeFile.kind == IntakeKind.PAYMENT_PROOF
     )
     return sa.or_(
-        col(AuditEvent.target_type) == "invoice",
+        col(AuditEvent.target_type).in_(PAYMENT_TARGETS),
         sa.and_(col(AuditEvent.target_type) == "intake_file", col(AuditEvent.target_id).in_(proofs)),
     )
 

@@ -2,8 +2,10 @@
 chain check and the CSV rows behind the page.
 
 Who sees what: owners and managers (``audit:read`` and ``workspace:manage``) every entry of their workspace; a
-finance reviewer (``audit:read`` only) the payment entries alone (invoices, payments, payment proof and its
-review), enforced in every query here whatever the filters say; everyone else nothing (``Forbidden``).
+finance reviewer (``audit:read`` only) the payment entries alone (invoices, payments, statements shared, payment
+proof and its review), enforced in every query here whatever the filters say; everyone else nothing
+(``Forbidden``). The account timeline is another matter: customer-facing actions only (``audit_words.TIMELINE``),
+for every member who may read accounts.
 
 Pages walk newest first by ``seq`` (``before_seq`` is the cursor), on the indexes (workspace, account, seq),
 (workspace, action, seq) and (workspace, actor kind, actor, seq): page 1,000 costs what page 1 does. Names
@@ -17,12 +19,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models import AuditEvent, Contact, CustomerAccount, Membership, User
 from portal_app.services import audit, audit_words
 from portal_app.services.access import Actor, StaffActor, require_staff
 from portal_app.services.audit_filters import (
+    PAYMENT_TARGETS,
     AuditFilters,
     filter_clauses,
     parse_filters,
@@ -30,9 +34,10 @@ from portal_app.services.audit_filters import (
     workspace_zone,
 )
 from portal_app.services.audit_names import Names
-from portal_app.services.errors import NotFound
+from portal_app.services.errors import NotFound, RateLimited
 from portal_app.services.exports import neutralise
 from portal_app.services.permissions import Permission
+from portal_app.services.ratelimit import ClientRateLimiter
 
 PAGE_MAX = 100
 EXPORT_MAX = 50_000  # rows in one CSV download; the last row says when the export stopped there
@@ -135,11 +140,23 @@ def list_audit(
     return AuditPage(entries, has_older, entries[-1].seq if has_older and entries else None, zone)
 
 
+def timeline_clauses() -> list[Any]:
+    """What keeps a query to timeline entries: the allowed actions (on the account's (workspace, account, seq)
+    index, the action list narrows the rows walked), minus the entries of them the customer never saw."""
+    hidden = [
+        sa.and_(col(AuditEvent.action) == action, col(AuditEvent.data).like(pattern))
+        for action, patterns in audit_words.TIMELINE_HIDDEN.items()
+        for pattern in patterns
+    ]
+    return [col(AuditEvent.action).in_(sorted(audit_words.TIMELINE)), sa.not_(sa.or_(*hidden))]
+
+
 def account_timeline(
     session: Session, actor: Actor, account_id: int, *, limit: int = 30, before_seq: int | None = None
 ) -> list[AuditEntry]:
-    """Newest first: what happened on one customer account (shared, decided, uploaded, reviewed, said), staff and
-    contact actions. Needs ``accounts:read``; an account outside the actor's workspace raises ``NotFound``."""
+    """Newest first: the account's portal activity (shared, decided, uploaded, reviewed, said, paid), by staff and
+    contacts: the actions of ``audit_words.TIMELINE`` only, never an internal note, a task, a reminder pause or a
+    permission change. Needs ``accounts:read``; an account outside the actor's workspace raises ``NotFound``."""
     staff = require_staff(actor, Permission.ACCOUNTS_READ)
     found = session.scalar(
         select(CustomerAccount.id).where(
@@ -148,7 +165,11 @@ def account_timeline(
     )
     if found is None:
         raise NotFound()
-    clauses = [col(AuditEvent.workspace_id) == staff.workspace_id, col(AuditEvent.account_id) == account_id]
+    clauses = [
+        col(AuditEvent.workspace_id) == staff.workspace_id,
+        col(AuditEvent.account_id) == account_id,
+        *timeline_clauses(),
+    ]
     rows = _rows(session, clauses, before_seq, max(1, min(limit, PAGE_MAX)))
     return _entries(session, staff.workspace_id, rows)
 
@@ -224,10 +245,20 @@ def _broken_words(report: audit.ChainReport) -> str:
     return f"Entry #{n:,} was altered: {tail}"
 
 
+# The check walks the whole chain: a few checks a minute per member, so a held-down button cannot load the database.
+VERIFY_PER_MEMBER = 3
+VERIFY_WINDOW_SECONDS = 60.0
+VERIFY_LIMITED = "You checked the audit chain a moment ago. Please wait a minute before checking it again."
+verify_limiter = ClientRateLimiter(VERIFY_PER_MEMBER, VERIFY_WINDOW_SECONDS, name="audit-verify")
+
+
 def verify_log(session: Session, actor: Actor) -> ChainCheck:
     """Check the actor's workspace chain from its first entry (``audit:read``) and say what was found: all
-    verified, or the first entry that was altered, removed or reordered."""
+    verified, or the first entry that was altered, removed or reordered. ``RateLimited`` past
+    ``VERIFY_PER_MEMBER`` checks a minute by the same member of the same workspace."""
     staff = _reader(actor)
+    if not verify_limiter.allow(f"{staff.workspace_id}:{staff.user_id}"):
+        raise RateLimited(VERIFY_LIMITED)
     report = audit.verify_chain(session, staff.workspace_id)
     if report.ok:
         message = (
@@ -242,7 +273,18 @@ def verify_log(session: Session, actor: Actor) -> ChainCheck:
 
 # -- CSV -----------------------------------------------------------------------------------------------------
 
-CSV_HEADER = ("Seq", "Time (UTC)", "Actor", "Action", "What happened", "Record", "Account", "Hash")
+# "Action" in words for people, "Action code" (estimate.approved) for machines and filters.
+CSV_HEADER = (
+    "Seq",
+    "Time (UTC)",
+    "Actor",
+    "Action",
+    "Action code",
+    "What happened",
+    "Record",
+    "Account",
+    "Hash",
+)
 
 
 def export_reader(actor: Actor) -> StaffActor:
@@ -277,6 +319,7 @@ def export_batch(
             str(e.seq),
             e.created_at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
             neutralise(e.actor_name),
+            neutralise(e.action_label),
             e.action,
             neutralise(e.sentence),
             neutralise(e.record_label),
@@ -290,16 +333,8 @@ def export_batch(
 
 def export_cap_note(cap: int = EXPORT_MAX) -> tuple[str, ...]:
     """The last row of an export that stopped at ``cap``."""
-    return (
-        "",
-        "",
-        "",
-        "",
-        f"The export stops at {cap:,} entries: narrow the filters to get older ones.",
-        "",
-        "",
-        "",
-    )
+    note = f"The export stops at {cap:,} entries: narrow the filters to get older ones."
+    return tuple(note if name == "What happened" else "" for name in CSV_HEADER)
 
 
 def export_rows(
@@ -331,12 +366,14 @@ def _export(
 
 
 __all__ = [
+    "PAYMENT_TARGETS",
     "AuditEntry",
     "AuditFilters",
     "AuditPage",
     "ChainCheck",
     "FilterChoices",
     "account_timeline",
+    "timeline_clauses",
     "export_batch",
     "export_cap_note",
     "export_reader",

@@ -7,6 +7,7 @@ the source); an action missing here still reads as a sentence, never as ``worksp
 
 from __future__ import annotations
 
+from models import DeliveryStatus
 from portal_app.services.audit_phrases import (
     VIA_WORDS,
     Facts,
@@ -36,11 +37,14 @@ from portal_app.services.audit_phrases import (
 __all__ = [
     "ACTIONS",
     "GROUPS",
+    "TIMELINE",
+    "TIMELINE_HIDDEN",
     "Facts",
     "action_label",
     "actions_in",
     "group_of",
     "is_fallback",
+    "on_timeline",
     "quoted",
     "sentence",
 ]
@@ -287,6 +291,61 @@ ACTIONS: dict[str, tuple[str, str, Words]] = {
         template("{who} signed in to the operator area"),
     ),
 }
+
+
+# The account timeline (the account view): portal activity the customer's side saw, what was shared, decided,
+# uploaded, reviewed, said and paid. An allowlist, so internal notes, tasks, reminders, account owners, contact
+# permissions, drafts and every action added later stay off it until they are named here.
+TIMELINE: frozenset[str] = frozenset(
+    {
+        # records shared, issued, re-issued; the decisions on them
+        "estimate.shared",
+        "estimate.reissued",
+        "estimate.expired",  # the portal shows it expired: no decision possible any more
+        "estimate.approved",
+        "estimate.declined",
+        "estimate.changes_requested",
+        "approval.created",
+        "approval.cancelled",
+        "approval.approved",
+        "approval.declined",
+        "approval.changes_requested",
+        "invoice.issued",
+        "invoice.payment_recorded",
+        "invoice.voided",
+        "statement.shared",
+        # uploads and their review; document requests
+        "intake.payment_proof_submitted",
+        "intake.document_submitted",
+        "intake.attachment_submitted",
+        "intake.accepted",
+        "intake.rejected",
+        "document_request.created",
+        "document_request.cancelled",
+        # what was said: customer messages and the staff replies they read (never an internal note)
+        "message_thread.started",
+        "message.posted",
+        # deliveries the customer sees
+        "delivery.shared",
+        "delivery.event_added",
+        # sign-ins to the portal
+        "auth.contact_signed_in",
+    }
+)
+# Entries of a timeline action the customer never saw, as SQL LIKE patterns over the event's canonical JSON data
+# (sorted keys, no spaces): an internal delivery update that left the status as it was (an internal status change
+# still shows on the delivery, so it stays), an invoice voided while it was a draft, a message marked internal.
+TIMELINE_HIDDEN: dict[str, tuple[str, ...]] = {
+    "delivery.event_added": tuple(
+        f'%"from":"{s.value}",%"internal":true,%"to":"{s.value}"%' for s in DeliveryStatus
+    ),
+    "invoice.voided": ('%"from":"draft"%',),
+    "message.posted": ('%"internal":true%',),
+}
+
+
+def on_timeline(action: str) -> bool:
+    return action in TIMELINE
 
 
 def group_of(action: str) -> str:

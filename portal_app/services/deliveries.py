@@ -35,6 +35,8 @@ MAX_EVENTS_PER_DELIVERY = 50
 MAX_EVENTS_DETAIL = 200
 SEARCH_MAX_CHARS = 100
 OPEN = frozenset({DeliveryStatus.SCHEDULED, DeliveryStatus.IN_TRANSIT, DeliveryStatus.EXCEPTION})
+# On its way (not flagged, not final): late once its expected date has passed (``is_delayed``, ``delayed_clause``).
+MOVING = (DeliveryStatus.SCHEDULED, DeliveryStatus.IN_TRANSIT)
 
 FINAL = frozenset({DeliveryStatus.DELIVERED, DeliveryStatus.CANCELLED})
 TRANSITIONS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
@@ -78,11 +80,7 @@ def today() -> date:
 
 def is_delayed(status: DeliveryStatus, expected_on: date | None, *, on: date | None = None) -> bool:
     """A scheduled or moving delivery whose expected date has passed (an exception delivery is flagged already)."""
-    return (
-        expected_on is not None
-        and status in (DeliveryStatus.SCHEDULED, DeliveryStatus.IN_TRANSIT)
-        and expected_on < (on or today())
-    )
+    return expected_on is not None and status in MOVING and expected_on < (on or today())
 
 
 def allowed_next(status: DeliveryStatus) -> list[DeliveryStatus]:
@@ -91,9 +89,11 @@ def allowed_next(status: DeliveryStatus) -> list[DeliveryStatus]:
     return sorted(nxt, key=lambda s: (s != status, list(DeliveryStatus).index(s)))
 
 
-def _delayed_clause(on: date) -> Any:
+def delayed_clause(on: date) -> Any:
+    """SQL of ``is_delayed`` on ``on``: moving, with an expected date before it (the list's and the command
+    center's "late")."""
     return sa.and_(
-        col(Delivery.status).in_((DeliveryStatus.SCHEDULED, DeliveryStatus.IN_TRANSIT)),
+        col(Delivery.status).in_(MOVING),
         col(Delivery.expected_on).is_not(None),
         col(Delivery.expected_on) < on,
     )
@@ -458,7 +458,7 @@ def list_deliveries(
                 sa.func.lower(Delivery.tracking_ref).like(term, escape="\\"),
             )
         )
-    delayed = _delayed_clause(today())
+    delayed = delayed_clause(today())
     problem = col(Delivery.status) == DeliveryStatus.EXCEPTION
     if exceptions_only:
         query = query.where(sa.or_(problem, delayed))

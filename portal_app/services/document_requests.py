@@ -54,6 +54,7 @@ FILES_SHOWN = (
 )
 
 OPEN_STATUSES = (DocumentRequestStatus.OPEN, DocumentRequestStatus.SUBMITTED)
+CLOSED_STATUSES = (DocumentRequestStatus.FULFILLED, DocumentRequestStatus.CANCELLED)
 _CANCELLABLE = frozenset(OPEN_STATUSES)
 _STATE_MESSAGES: dict[DocumentRequestStatus, str] = {
     DocumentRequestStatus.FULFILLED: "This request is already fulfilled.",

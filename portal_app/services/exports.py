@@ -29,7 +29,7 @@ from sqlmodel import Session, col
 
 from models import CustomerAccount, Invoice, InvoiceStatus
 from models.schemas import StatementRead
-from portal_app.services import snapshots, statements
+from portal_app.services import invoices, snapshots, statements
 from portal_app.services.access import Actor, require_staff, scoped_select
 from portal_app.services.documents import AGING_LABELS, safe_filename, statement_filename
 from portal_app.services.permissions import Permission
@@ -83,12 +83,14 @@ def _iso(d: date | None) -> str:
     return d.isoformat() if d is not None else ""
 
 
-def _csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
+def csv_bytes(rows: Iterable[Sequence[str]], *, bom: bool = True) -> bytes:
+    """``rows`` (the header row first) as this module's CSV: UTF-8, RFC 4180 quoting, CRLF line ends, and a
+    byte-order mark unless ``bom=False`` (a streamed file's batches after the first)."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    if bom:
+        buf.write("\ufeff")
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    return buf.getvalue().encode("utf-8")
 
 
 # -- statements ----------------------------------------------------------------------------------------------
@@ -130,7 +132,7 @@ def statement_csv(statement: StatementRead) -> bytes:
         rows.append(
             (end, "Outstanding by age", "", label, "", "", amount(getattr(statement.aging, key), cur), cur)
         )
-    return _csv(STATEMENT_HEADER, rows)
+    return csv_bytes([STATEMENT_HEADER, *rows])
 
 
 def statement_export(
@@ -159,16 +161,21 @@ def invoice_list_export(
     *,
     status: InvoiceStatus | None = None,
     account_id: int | None = None,
+    overdue_only: bool = False,
+    due_within_days: int | None = None,
 ) -> tuple[str, bytes]:
-    """``(filename, csv)`` of the workspace's invoices, newest first, filtered like the list page (status,
-    account), at most ``MAX_EXPORT_ROWS``. Scoped: staff with ``invoices:read``; an account of another workspace
-    matches nothing. Two queries whatever the size: the invoices, then their accounts' names."""
+    """``(filename, csv)`` of the workspace's invoices, newest first, filtered like the list page (status, account,
+    overdue or due within days: ``invoices.filtered_invoices``), at most ``MAX_EXPORT_ROWS``. Scoped: staff with
+    ``invoices:read``; an account of another workspace matches nothing. Two queries whatever the size: the
+    invoices, then their accounts' names."""
     staff = require_staff(actor, Permission.INVOICES_READ)
-    query = scoped_select(staff, Invoice)
-    if account_id is not None:
-        query = query.where(Invoice.account_id == account_id)
-    if status is not None:
-        query = query.where(Invoice.status == InvoiceStatus(status))
+    query = invoices.filtered_invoices(
+        staff,
+        account_id=account_id,
+        status=status,
+        overdue_only=overdue_only,
+        due_within_days=due_within_days,
+    )
     rows = session.exec(
         query.order_by(col(Invoice.created_at).desc(), col(Invoice.id).desc()).limit(MAX_EXPORT_ROWS)
     ).all()
@@ -196,4 +203,8 @@ def invoice_list_export(
             )
         )
     stem = "invoices" if status is None else f"invoices-{InvoiceStatus(status).value}"
-    return safe_filename(stem, ".csv"), _csv(INVOICE_HEADER, out)
+    if overdue_only:
+        stem += "-overdue"
+    elif due_within_days is not None:
+        stem += "-due-soon"
+    return safe_filename(stem, ".csv"), csv_bytes([INVOICE_HEADER, *out])

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models import (
     CustomerAccount,
@@ -48,6 +49,10 @@ from portal_app.services.permissions import ContactPermission, Permission
 MAX_STORED_MINOR = MAX_TOTAL_MINOR
 PAYABLE = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
 VOIDABLE = (InvoiceStatus.DRAFT, InvoiceStatus.OPEN)
+# "Due soon": open or partly paid, due today or within this many days (the command center's card, the list filter).
+DUE_SOON_DAYS = 7
+# The list's filters besides the statuses (``?status=overdue`` / ``?status=due_soon``), read by ``due_filter``.
+DUE_FILTERS = ("overdue", "due_soon")
 _LINE_KEYS = ("description", "quantity", "unit_price_minor", "tax_rate_bp")
 
 LineSpec = LineInput | Mapping[str, Any]
@@ -550,6 +555,40 @@ def _like_term(text: str) -> str:
     return f"%{escaped}%"
 
 
+def due_filter(value: str) -> tuple[bool, int | None]:
+    """``(overdue_only, due_within_days)`` of a list filter value: ``"overdue"`` and ``"due_soon"`` (``DUE_FILTERS``)
+    filter by due date; anything else (a status, "all") does not."""
+    return value == "overdue", (DUE_SOON_DAYS if value == "due_soon" else None)
+
+
+def filtered_invoices(
+    staff: StaffActor,
+    *,
+    account_id: int | None = None,
+    status: InvoiceStatus | None = None,
+    overdue_only: bool = False,
+    due_within_days: int | None = None,
+) -> SelectOfScalar[Invoice]:
+    """The workspace's invoices filtered like the list page (see :func:`list_invoices`), unordered: the list and
+    its CSV export (``exports.invoice_list_export``) select the same rows. The caller has checked the actor."""
+    query = scoped_select(staff, Invoice)
+    if account_id is not None:
+        query = query.where(Invoice.account_id == account_id)
+    if status is not None:
+        query = query.where(Invoice.status == InvoiceStatus(status))
+    if overdue_only or due_within_days is not None:
+        query = query.where(col(Invoice.status).in_(PAYABLE), col(Invoice.due_date).is_not(None))
+    if overdue_only:
+        query = query.where(col(Invoice.due_date) < today())
+    if due_within_days is not None:
+        start = today()
+        query = query.where(
+            col(Invoice.due_date) >= start,
+            col(Invoice.due_date) <= start + timedelta(days=max(0, int(due_within_days))),
+        )
+    return query
+
+
 def list_invoices(
     session: Session,
     actor: Actor,
@@ -573,21 +612,13 @@ def list_invoices(
     in that many days (the command center's signals count the same). Two queries whatever the data size.
     """
     staff = require_staff(actor, Permission.INVOICES_READ)
-    query = scoped_select(staff, Invoice)
-    if account_id is not None:
-        query = query.where(Invoice.account_id == account_id)
-    if status is not None:
-        query = query.where(Invoice.status == InvoiceStatus(status))
-    if overdue_only or due_within_days is not None:
-        query = query.where(col(Invoice.status).in_(PAYABLE), col(Invoice.due_date).is_not(None))
-    if overdue_only:
-        query = query.where(col(Invoice.due_date) < today())
-    if due_within_days is not None:
-        start = today()
-        query = query.where(
-            col(Invoice.due_date) >= start,
-            col(Invoice.due_date) <= start + timedelta(days=max(0, int(due_within_days))),
-        )
+    query = filtered_invoices(
+        staff,
+        account_id=account_id,
+        status=status,
+        overdue_only=overdue_only,
+        due_within_days=due_within_days,
+    )
     if isinstance(search, str) and search.strip():
         term = _like_term(search)
         query = query.join(

@@ -22,8 +22,9 @@ from sqlmodel import Session, col
 
 from models import Estimate, EstimateStatus, IntakeKind, Invoice, InvoiceStatus, Workspace
 from portal_app.services.access import Actor, StaffActor, require_staff
+from portal_app.services.aging import aging_buckets, aging_sums
 from portal_app.services.estimates import DECIDED_STATUSES as DECIDED
-from portal_app.services.invoices import PAYABLE
+from portal_app.services.invoices import DUE_SOON_DAYS, PAYABLE
 from portal_app.services.permissions import Permission
 from portal_app.services.signals_work import (
     WEEK,
@@ -41,16 +42,9 @@ from portal_app.services.signals_work import (
     sum_if,
     task_signal,
 )
+from portal_app.services.statements import CurrencyAging
 
 WEEKS_SHOWN = 8
-DUE_SOON_DAYS = 7
-# Receivables aging: days past due (lower, upper) per bucket after "current" (not yet due); None is open-ended.
-AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
-    ("1-30 days", 1, 30),
-    ("31-60 days", 31, 60),
-    ("61-90 days", 61, 90),
-    ("Over 90 days", 91, None),
-)
 
 
 @dataclass(frozen=True)
@@ -87,19 +81,6 @@ class EstimateSignals:
 
 
 @dataclass(frozen=True)
-class AgingRow:
-    """What is owed in one currency: not yet due, then per AGING_BUCKETS, in minor units."""
-
-    currency: str
-    current: int
-    past_due: tuple[int, ...]
-
-    @property
-    def total(self) -> int:
-        return self.current + sum(self.past_due)
-
-
-@dataclass(frozen=True)
 class InvoiceSignals:
     overdue: int
     overdue_week_ago: int
@@ -107,7 +88,8 @@ class InvoiceSignals:
     due_soon: int  # due today or in the next DUE_SOON_DAYS days
     due_soon_week_ago: int
     due_soon_totals: tuple[Amount, ...]
-    aging: tuple[AgingRow, ...]  # per currency, the workspace's default currency first
+    # What is left to pay per currency by days past due (services/aging.py), the workspace's default currency first.
+    aging: tuple[CurrencyAging, ...]
 
 
 @dataclass(frozen=True)
@@ -235,12 +217,6 @@ def invoice_signals(
     soon = sa.and_(due >= today, due <= today + timedelta(days=DUE_SOON_DAYS))
     overdue_then = sa.and_(issued <= before, due < before)
     soon_then = sa.and_(issued <= before, due >= before, due <= before + timedelta(days=DUE_SOON_DAYS))
-    aging = [sum_if(sa.or_(due.is_(None), due >= today), owed)]
-    for _label, low, high in AGING_BUCKETS:
-        clause = [due <= today - timedelta(days=low)]
-        if high is not None:
-            clause.append(due >= today - timedelta(days=high))
-        aging.append(sum_if(sa.and_(*clause), owed))
     ws = col(Invoice.workspace_id) == staff.workspace_id
     rows = session.execute(
         sa.select(
@@ -251,7 +227,7 @@ def invoice_signals(
             sum_if(soon, owed),
             count_if(overdue_then),
             count_if(soon_then),
-            *aging,
+            *aging_sums(due, today, owed),
         )
         .where(ws, col(Invoice.status).in_(PAYABLE))
         .group_by(col(Invoice.currency))
@@ -285,8 +261,5 @@ def invoice_signals(
         due_soon=sum(number(r[3]) for r in rows),
         due_soon_week_ago=sum(number(r[6]) for r in rows) + number(soon_before),
         due_soon_totals=tuple(Amount(r[0], number(r[4])) for r in rows if number(r[3])),
-        aging=tuple(
-            AgingRow(currency=r[0], current=number(r[7]), past_due=tuple(number(v) for v in r[8:]))
-            for r in rows
-        ),
+        aging=tuple(CurrencyAging(currency=r[0], aging=aging_buckets(r[7:])) for r in rows),
     )

@@ -20,7 +20,6 @@ from models import (
     Delivery,
     DeliveryStatus,
     DocumentRequest,
-    DocumentRequestStatus,
     FollowUpTask,
     IntakeFile,
     IntakeKind,
@@ -30,13 +29,13 @@ from models import (
     TaskStatus,
 )
 from portal_app.services.access import StaffActor
+from portal_app.services.deliveries import MOVING, delayed_clause
+from portal_app.services.document_requests import CLOSED_STATUSES as CLOSED_REQUESTS
+from portal_app.services.document_requests import OPEN_STATUSES as OPEN_REQUESTS
 from portal_app.services.tasks import OPEN_STATUSES as OPEN_TASKS
 from portal_app.services.tasks import member_names
 
 WEEK = timedelta(days=7)
-OPEN_REQUESTS = (DocumentRequestStatus.OPEN, DocumentRequestStatus.SUBMITTED)
-CLOSED_REQUESTS = (DocumentRequestStatus.FULFILLED, DocumentRequestStatus.CANCELLED)
-MOVING = (DeliveryStatus.SCHEDULED, DeliveryStatus.IN_TRANSIT)
 # The review queue's age buckets: (label, youngest age, oldest age) with None for no bound.
 REVIEW_AGES: tuple[tuple[str, timedelta | None, timedelta | None], ...] = (
     ("Under 1 day", None, timedelta(days=1)),
@@ -226,7 +225,7 @@ def delivery_signal(session: Session, staff: StaffActor, now: datetime) -> Deliv
     statuses live in its events, so the week-ago figure is the part that is new this week instead."""
     today, then = now.date(), now - WEEK
     problem = col(Delivery.status) == DeliveryStatus.EXCEPTION
-    late = sa.and_(col(Delivery.status).in_(MOVING), col(Delivery.expected_on) < today)
+    late = delayed_clause(today)
     problems, lates, new_problems, new_lates = session.execute(
         sa.select(
             count_if(problem),

@@ -6,7 +6,7 @@ invoices and payments (bounded by the period, at most five years), and one aggre
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +25,7 @@ from portal_app.services.access import (
     require_staff,
     scoped_select,
 )
+from portal_app.services.aging import aging_buckets, aging_sums
 from portal_app.services.errors import NotFound, ValidationFailed
 from portal_app.services.invoices import PAYABLE, today
 from portal_app.services.permissions import ContactPermission, Permission
@@ -99,41 +100,15 @@ def _aging_by_currency(
     )
     outstanding = col(Invoice.total_minor) - sa.func.coalesce(paid.c.paid, 0)
     due = sa.func.coalesce(col(Invoice.due_date), col(Invoice.issue_date))
-
-    # Buckets by days past due, written as date bounds so the SQL is the same on every engine.
-    def bucket(newest: date | None, oldest: date | None) -> Any:
-        conds = []
-        if newest is not None:
-            conds.append(due <= newest)
-        if oldest is not None:
-            conds.append(due >= oldest)
-        return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(*conds), outstanding), else_=0)), 0)
-
-    def ago(days: int) -> date:
-        return as_of - timedelta(days=days)
-
     rows = session.execute(
-        sa.select(
-            col(Invoice.currency),
-            bucket(None, as_of),  # due today or later: 0 or fewer days past due
-            bucket(ago(1), ago(30)),
-            bucket(ago(31), ago(60)),
-            bucket(ago(61), ago(90)),
-            bucket(ago(91), None),
-        )
+        sa.select(col(Invoice.currency), *aging_sums(due, as_of, outstanding))
         .select_from(Invoice)
         .outerjoin(paid, paid.c.invoice_id == Invoice.id)
         .where(*_invoice_scope(account, any_currency=any_currency), col(Invoice.issue_date) <= as_of)
         .group_by(col(Invoice.currency))
         .order_by(col(Invoice.currency))
     ).all()
-    out: dict[str, AgingBuckets] = {}
-    for currency, *buckets in rows:
-        current, d30, d60, d90, older = (int(v or 0) for v in buckets)
-        out[currency] = AgingBuckets(
-            current=current, days_1_30=d30, days_31_60=d60, days_61_90=d90, days_90_plus=older
-        )
-    return out
+    return {currency: aging_buckets(sums) for currency, *sums in rows}
 
 
 class CurrencyAging(BaseModel):

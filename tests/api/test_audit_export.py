@@ -84,6 +84,10 @@ def get(client, token=None, **query):
     return client.get(routes.url_for(routes.FILES_AUDIT_CSV, **query))
 
 
+def test_the_header_names_the_action_in_words_and_its_code():
+    assert audit_log.CSV_HEADER[3:5] == ("Action", "Action code")
+
+
 def rows(resp) -> list[list[str]]:
     assert resp.status_code == 200, resp.text
     assert resp.headers["content-type"] == "text/csv; charset=utf-8"
@@ -101,7 +105,7 @@ def test_owner_and_manager_get_every_entry_of_their_workspace(world, client, who
     body = rows(get(client, world["tokens"][who]))
     assert [int(r[0]) for r in body] == world["seqs"]
     assert not any("Other Company" in c or "Theirs" in c for r in body for c in r)
-    assert all(len(r[7]) == 64 and r[1].endswith("Z") for r in body)
+    assert all(len(r[8]) == 64 and r[1].endswith("Z") for r in body)
 
 
 def test_the_other_workspace_gets_its_own_entries_only(world, client):
@@ -113,9 +117,10 @@ def test_the_other_workspace_gets_its_own_entries_only(world, client):
 def test_filters_narrow_the_export(world, client):
     tokens = world["tokens"]
     invoices_only = rows(get(client, tokens["owner"], action="group:invoices"))
-    assert invoices_only and {r[3] for r in invoices_only} == {"invoice.created", "invoice.issued"}
+    assert invoices_only and {r[4] for r in invoices_only} == {"invoice.created", "invoice.issued"}
+    assert {r[3] for r in invoices_only} == {"Invoice created", "Invoice issued"}  # the action in words
     one_account = rows(get(client, tokens["owner"], account=world["evil"]))
-    assert {r[3] for r in one_account} == {"invoice.created", "invoice.issued"} and len(one_account) == 2
+    assert {r[4] for r in one_account} == {"invoice.created", "invoice.issued"} and len(one_account) == 2
     shared = rows(get(client, tokens["owner"], action="estimate.shared"))
     assert len(shared) == 3
 
@@ -123,7 +128,7 @@ def test_filters_narrow_the_export(world, client):
 def test_finance_gets_payment_entries_only_and_cannot_widen_it(world, client):
     tokens = world["tokens"]
     body = rows(get(client, tokens["finance"]))
-    assert len(body) == 4 and {r[3] for r in body} == {"invoice.created", "invoice.issued"}
+    assert len(body) == 4 and {r[4] for r in body} == {"invoice.created", "invoice.issued"}
     assert rows(get(client, tokens["finance"], action="group:estimates")) == []
     assert rows(get(client, tokens["finance"], action="estimate.shared")) == []
 
@@ -147,7 +152,7 @@ def test_unreadable_filters_are_a_plain_400(world, client, query):
 
 def test_formula_cells_are_inert(world, client):
     body = rows(get(client, world["tokens"]["owner"], account=world["evil"]))
-    assert all(r[6] == "'" + EVIL for r in body)
+    assert all(r[7] == "'" + EVIL for r in body)
     assert not any(c.startswith(("=", "+", "-", "@")) for r in body for c in r)
 
 
@@ -158,4 +163,5 @@ def test_batches_neither_skip_nor_repeat_and_the_cap_is_said(world, client, monk
     monkeypatch.setattr(audit_log, "EXPORT_MAX", 3)
     capped = rows(get(client, world["tokens"]["owner"]))
     assert [int(r[0]) for r in capped[:3]] == world["seqs"][:3]
-    assert len(capped) == 4 and "stops at 3 entries" in capped[3][4]
+    assert len(capped) == 4 and "stops at 3 entries" in capped[3][5]
+    assert capped[3][:5] == ["", "", "", "", ""] and len(capped[3]) == len(audit_log.CSV_HEADER)

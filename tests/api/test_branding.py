@@ -144,7 +144,9 @@ def test_owner_and_manager_upload_a_logo_served_publicly_as_a_plain_png(
     assert served.headers["content-type"] == "image/png"
     assert served.headers["x-content-type-options"] == "nosniff"
     assert served.headers["content-disposition"].startswith("inline")
-    assert served.headers["cache-control"] == "public, max-age=86400"  # a removed logo leaves caches within a day
+    assert (
+        served.headers["cache-control"] == "public, max-age=86400"
+    )  # a removed logo leaves caches within a day
     assert "sandbox" in served.headers["content-security-policy"]
     assert served.content.startswith(b"\x89PNG") and SECRET.encode() not in served.content
     assert Image.open(io.BytesIO(served.content)).size == (400, 100)

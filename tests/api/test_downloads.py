@@ -323,3 +323,16 @@ def test_preview_refuses_types_that_are_not_images_or_pdf(world, client):
     # The attachment download of the same file still works for the reviewer.
     download = get(client, f"{routes.FILES_INTAKE}/{ids['html']}", tokens["finance"])
     assert download.status_code == 200 and download.headers["content-disposition"].startswith("attachment")
+
+
+def test_invoice_list_takes_the_overdue_and_due_soon_filters(world, client):
+    # The list page's "Download CSV" keeps ?status=overdue / due_soon: both issued invoices are past due.
+    ids, tokens = world
+    resp = get(client, f"{routes.FILES_INVOICES}.csv?status=overdue", tokens["finance"])
+    assert_attachment(resp, "csv")
+    assert 'filename="invoices-overdue.csv"' in resp.headers["content-disposition"]
+    rows = resp.content.decode("utf-8-sig").strip().split("\r\n")[1:]
+    assert sorted(r.split(",")[0] for r in rows) == sorted([ids["number"], ids["yen_number"]])
+    soon = get(client, f"{routes.FILES_INVOICES}.csv?status=due_soon", tokens["finance"])
+    assert_attachment(soon, "csv")
+    assert soon.content.decode("utf-8-sig").strip().split("\r\n")[1:] == []

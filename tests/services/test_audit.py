@@ -97,6 +97,85 @@ def test_concurrent_appends_form_one_chain(committed_engine):
         assert report.ok and report.events == 40
 
 
+def _stale_reader(committed_engine, t) -> tuple[Session, Workspace]:
+    """A session that read the workspace row (as resolving the actor does) and then ended its transaction, so
+    the row sits in its identity map with the chain head of that moment (held: the map's references are weak)."""
+    reader = Session(committed_engine, expire_on_commit=False)
+    held = reader.get(Workspace, t.ws.id)
+    assert held is not None and held.audit_seq == 5
+    reader.commit()
+    return reader, held
+
+
+def _append_elsewhere(committed_engine, t, n: int) -> None:
+    with Session(committed_engine) as other:
+        for _ in range(n):
+            audit.append_event(other, workspace_id=t.ws.id, actor=t.owner, action="meanwhile")
+        other.commit()
+
+
+def test_verify_reads_the_head_afresh_not_from_the_identity_map(committed_engine):
+    """Events committed after the reader's workspace row was loaded do not read as "the latest was removed"."""
+    with Session(committed_engine, expire_on_commit=False) as s:
+        t = make_tenant(s)
+        _fill(s, t)
+    reader, held = _stale_reader(committed_engine, t)
+    try:
+        _append_elsewhere(committed_engine, t, 3)
+        assert reader.get(Workspace, t.ws.id) is held and held.audit_seq == 5  # the old head, in the map
+        report = audit.verify_chain(reader, t.ws.id)
+        assert report.ok and report.events == 8, report
+        reader.commit()
+        # A removed latest event is still caught, whatever the identity map holds.
+        with Session(committed_engine) as s:
+            s.execute(sa.delete(AuditEvent).where(AuditEvent.workspace_id == t.ws.id, AuditEvent.seq == 8))
+            s.commit()
+        gone = audit.verify_chain(reader, t.ws.id)
+        assert not gone.ok and gone.first_broken_seq == 8 and "removed" in gone.reason
+    finally:
+        reader.close()
+
+
+def test_verify_walks_up_to_the_head_it_read(session, monkeypatch):
+    """An event appended after the head was read (a concurrent append) is the next check's, not a break."""
+    t = make_tenant(session)
+    _fill(session, t)
+    real = audit._head_now
+
+    def head_then_append(s, workspace_id):
+        head = real(s, workspace_id)
+        audit.append_event(s, workspace_id=workspace_id, actor=t.owner, action="meanwhile")
+        return head
+
+    monkeypatch.setattr(audit, "_head_now", head_then_append)
+    report = audit.verify_chain(session, t.ws.id)
+    assert report.ok and report.events == 5
+    monkeypatch.setattr(audit, "_head_now", real)
+    assert audit.verify_chain(session, t.ws.id).events == 6
+
+
+def test_append_after_a_stale_read_continues_the_chain(committed_engine):
+    """Appending locks the workspace row and reads the head under the lock, not from the identity map."""
+    with Session(committed_engine, expire_on_commit=False) as s:
+        t = make_tenant(s)
+        _fill(s, t)
+    reader, held = _stale_reader(committed_engine, t)
+    try:
+        _append_elsewhere(committed_engine, t, 2)
+        assert held.audit_seq == 5
+        event = audit.append_event(reader, workspace_id=t.ws.id, actor=t.owner, action="after")
+        reader.commit()
+        assert event.seq == 8
+        report = audit.verify_chain(reader, t.ws.id)
+        assert report.ok and report.events == 8
+        # Re-sealing (which locks first) sees the same fresh head.
+        assert audit.reseal_chain(reader, t.ws.id).ok
+        reader.commit()
+        assert audit.verify_chain(reader, t.ws.id).ok
+    finally:
+        reader.close()
+
+
 # --- the chain is keyed: database access alone cannot rebuild it ----------------------------------------------
 
 

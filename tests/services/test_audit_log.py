@@ -15,29 +15,41 @@ from sqlmodel import select
 from models import (
     AuditEvent,
     Contact,
+    DeliveryStatus,
     TaskStatus,
     User,
     Workspace,
 )
 from portal_app.services import (
+    accounts,
     approvals,
     audit_log,
     audit_words,
+    contacts,
     deliveries,
     document_requests,
     estimates,
     intake,
     invoices,
     messages,
+    reminders,
     snapshots,
     tasks,
 )
 from portal_app.services.audit_log import AuditFilters, parse_filters
-from portal_app.services.errors import Forbidden, NotFound
+from portal_app.services.errors import Forbidden, NotFound, RateLimited
 from portal_app.services.lines import LineInput
 from tests.factories import make_account, make_contact, make_task, make_tenant
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_verify_budget():
+    # Ids repeat from test to test (each rolls back): earlier checks must not count against later ones.
+    audit_log.verify_limiter.clear()
+    yield
+    audit_log.verify_limiter.clear()
 
 
 def key() -> str:
@@ -343,6 +355,7 @@ PAYMENT_ACTIONS = {
     "invoice.payment_recorded",
     "intake.payment_proof_submitted",
     "intake.accepted",
+    "statement.shared",  # the "invoices" group lists it, so the finance reviewer's log holds it
 }
 
 
@@ -350,7 +363,7 @@ def test_finance_sees_payment_entries_only_whatever_the_filters(session, world):
     w = world
     mine = everything(session, w.a.finance)
     assert {e.action for e in mine} == PAYMENT_ACTIONS
-    assert all(e.target_type in ("invoice", "intake_file") for e in mine)
+    assert all(e.target_type in ("invoice", "intake_file", "statement_snapshot") for e in mine)
     # The rejected document (an intake, not payment proof) and every other kind stay out of reach.
     assert not any(e.target_id == w.doc.id and e.target_type == "intake_file" for e in mine)
     for forged in (
@@ -365,8 +378,13 @@ def test_finance_sees_payment_entries_only_whatever_the_filters(session, world):
     assert {e.action for e in proof_only} == {"intake.payment_proof_submitted", "intake.accepted"}
     choices = audit_log.filter_choices(session, w.a.finance)
     assert [v for v, _ in choices.actions] == ["group:invoices", "group:uploads"]
+    # Every action the finance reviewer's "What" menu offers can match an entry they may see, and back.
+    offered = {a for g in audit_log.PAYMENT_GROUPS for a in audit_words.actions_in(g)}
+    assert offered >= PAYMENT_ACTIONS
+    statements = everything(session, w.a.finance, AuditFilters(action="group:invoices"))
+    assert "statement.shared" in {e.action for e in statements}
     rows = list(audit_log.export_rows(session, w.a.finance))
-    assert {r[3] for r in rows[1:]} == PAYMENT_ACTIONS
+    assert {r[4] for r in rows[1:]} == PAYMENT_ACTIONS
 
 
 @pytest.mark.parametrize("who", ["team_lead", "contact"])
@@ -444,6 +462,18 @@ def test_verify_names_a_removed_entry(session, world):
     assert not check.ok and check.message.startswith("Entry #2 is missing")
 
 
+def test_verify_is_a_few_checks_a_minute_per_member(session, world):
+    w = world
+    for _ in range(audit_log.VERIFY_PER_MEMBER):
+        assert audit_log.verify_log(session, w.a.owner).ok
+    with pytest.raises(RateLimited, match="wait a minute"):
+        audit_log.verify_log(session, w.a.owner)
+    assert audit_log.verify_log(session, w.a.manager).ok  # each member has their own budget
+    assert audit_log.verify_log(session, w.b.owner).ok
+    with pytest.raises(Forbidden):  # no budget spent on someone who may not check at all
+        audit_log.verify_log(session, w.a.team_lead)
+
+
 # -- CSV rows -------------------------------------------------------------------------------------------------
 
 
@@ -455,16 +485,20 @@ def test_export_rows_are_filtered_scoped_and_inert(session, world):
     body = rows[1:]
     expect = [r for r in _all_rows(session, w.a.ws.id) if r.account_id == w.a.account.id]
     assert [int(r[0]) for r in body] == [r.seq for r in expect]
-    assert [r[7] for r in body] == [r.hash for r in expect]
+    assert [r[8] for r in body] == [r.hash for r in expect]
+    assert [r[4] for r in body] == [r.action for r in expect]  # the code, for machines
+    assert [r[3] for r in body] == [audit_words.action_label(r.action) for r in expect]  # and in words
+    assert "Estimate approved" in {r[3] for r in body}
     assert all(r[1].endswith("Z") and "T" in r[1] for r in body)
     by_contact = [r for r in body if r[2].startswith("'=")]
-    assert by_contact and all(r[4].startswith("'=HYPERLINK") for r in by_contact)
+    assert by_contact and all(r[5].startswith("'=HYPERLINK") for r in by_contact)
     assert not any(c.startswith(("=", "+", "-", "@")) for r in body for c in r)
 
 
 def test_export_stops_at_the_cap_and_says_so(session, world):
     rows = list(audit_log.export_rows(session, world.a.owner, cap=5))
-    assert len(rows) == 1 + 5 + 1 and "stops at 5 entries" in rows[-1][4]
+    assert len(rows) == 1 + 5 + 1 and "stops at 5 entries" in rows[-1][5]
+    assert len(rows[-1]) == len(audit_log.CSV_HEADER)
     total = len(_all_rows(session, world.a.ws.id))
     assert len(list(audit_log.export_rows(session, world.a.owner, cap=total))) == 1 + total
 
@@ -483,16 +517,121 @@ def test_account_timeline_is_the_accounts_story(session, world):
     )
     assert [e.seq for e in older] == [e.seq for e in lines[3:6]]
     other = audit_log.account_timeline(session, w.a.team_lead, w.a.other_account.id)
-    assert [e.sentence.split(" EST-")[0] for e in other] == [
-        "Estimate",
-        "Tina Lead shared estimate",
-        "Tina Lead created estimate",
-    ]
+    # The draft being created is the team's own business; sharing it and its expiry are the customer's too.
+    assert [e.sentence.split(" EST-")[0] for e in other] == ["Estimate", "Tina Lead shared estimate"]
     assert other[0].sentence.endswith(" expired") and other[0].actor_name == "System"
     with pytest.raises(NotFound):
         audit_log.account_timeline(session, w.b.owner, w.a.account.id)
     with pytest.raises(NotFound):
         audit_log.account_timeline(session, w.a.contact, w.a.account.id)
+
+
+INTERNAL = {
+    "message.internal_note",
+    "account.owner_changed",
+    "contact.permissions_changed",
+    "estimate.created",
+    "invoice.created",
+    "delivery.created",
+    "delivery.unshared",
+}
+
+
+def _internal_business(session, w) -> dict[str, int]:
+    """Everything the team does about an account that its customer never sees, plus a public delivery update and
+    an internal one that changes the delivery's status (the status shows in the portal, so that one stays)."""
+    a = w.a
+    accounts.set_account_owner(session, a.manager, a.account.id, a.team_lead.user_id)
+    contacts.set_contact_permissions(
+        session, a.manager, a.contact.contact_id, a.account.id, billing=True, operations=True, documents=False
+    )
+    reminders.pause(session, a.finance, reason="Secret payment plan", account_id=a.account.id)
+    task = make_task(session, a.ws, account=a.account, title="Chase")
+    session.commit()
+    tasks.comment_on_task(session, a.team_lead, task.id, text="Between us: they are slow payers")
+    tasks.set_task_status(session, a.team_lead, task.id, status=TaskStatus.IN_PROGRESS)
+    draft = invoices.create_invoice(
+        session, a.finance, a.account.id, lines=[{"description": "X", "quantity": 1, "unit_price_minor": 1}]
+    )
+    invoices.void_invoice(session, a.finance, draft.id, reason="Typo in the draft")
+    parcel = deliveries.create_delivery(session, a.team_lead, a.account.id, reference="PO-8")
+    deliveries.share_delivery(session, a.team_lead, parcel.id)
+    deliveries.add_delivery_event(
+        session,
+        a.team_lead,
+        parcel.id,
+        status=DeliveryStatus.SCHEDULED,
+        note="Driver is grumpy",
+        internal=True,
+    )
+    deliveries.add_delivery_event(
+        session, a.team_lead, parcel.id, status=DeliveryStatus.SCHEDULED, note="Loaded", internal=False
+    )
+    deliveries.add_delivery_event(
+        session, a.team_lead, parcel.id, status=DeliveryStatus.IN_TRANSIT, note="Left late", internal=True
+    )
+    hidden = deliveries.create_delivery(session, a.team_lead, a.account.id, reference="PO-9")
+    deliveries.share_delivery(session, a.team_lead, hidden.id)
+    deliveries.unshare_delivery(session, a.team_lead, hidden.id)
+    return {"draft": draft.id, "parcel": parcel.id}
+
+
+@pytest.mark.parametrize("role", ["owner", "manager", "team_lead", "finance"])
+def test_account_timeline_shows_portal_activity_only(session, world, role):
+    """Every role sees the same customer-facing story: never an internal note, a task, a reminder pause, an owner
+    or permission change, a draft, or an internal delivery update that changed nothing the portal shows."""
+    w = world
+    ids = _internal_business(session, w)
+    lines = audit_log.account_timeline(session, getattr(w.a, role), w.a.account.id, limit=100)
+    actions = {e.action for e in lines}
+    assert actions <= audit_words.TIMELINE, actions - audit_words.TIMELINE
+    assert not actions & INTERNAL
+    assert not any(a.startswith(("task.", "reminders.")) for a in actions)
+    for e in lines:
+        assert "internal" not in e.sentence and "Secret" not in e.sentence and "slow payers" not in e.sentence
+        assert not (e.target_type == "invoice" and e.target_id == ids["draft"])
+    # Yet the account's own events of those kinds exist, filed under it: the allowlist keeps them out.
+    filed = {r.action for r in _all_rows(session, w.a.ws.id) if r.account_id == w.a.account.id}
+    assert INTERNAL | {"task.commented", "reminders.paused", "invoice.voided"} <= filed
+    # What the customer saw is there: shared, decided, uploaded, reviewed, said, paid, delivered.
+    assert {
+        "estimate.shared",
+        "estimate.approved",
+        "invoice.issued",
+        "invoice.payment_recorded",
+        "intake.payment_proof_submitted",
+        "intake.accepted",
+        "intake.rejected",
+        "document_request.created",
+        "approval.created",
+        "approval.approved",
+        "message_thread.started",
+        "message.posted",
+        "delivery.shared",
+        "statement.shared",
+    } <= actions
+    parcel = [e for e in lines if e.target_type == "delivery" and e.target_id == ids["parcel"]]
+    assert [e.sentence.split(" ", 2)[2] for e in parcel] == [
+        "marked delivery PO-8 as in transit",  # internal, but the new status shows in the portal
+        "added an update to delivery PO-8",
+        "shared delivery PO-8 with " + w.a.account.name,
+    ]
+    assert sum(e.action == "message.posted" for e in lines) == 1  # Alice's; the team's note is internal
+
+
+def test_timeline_allowlist_is_known_actions():
+    """Each timeline action has words; the hidden patterns concern timeline actions only."""
+    assert all(not audit_words.is_fallback(a) for a in audit_words.TIMELINE)
+    assert set(audit_words.TIMELINE_HIDDEN) <= audit_words.TIMELINE
+    assert not {"message.internal_note", "task.commented", "reminders.paused"} & audit_words.TIMELINE
+
+
+def test_finance_audit_log_stays_payments_only_with_internal_business_around(session, world):
+    w = world
+    _internal_business(session, w)
+    mine = everything(session, w.a.finance)
+    assert mine and all(e.target_type in ("invoice", "intake_file", "statement_snapshot") for e in mine)
+    assert not any(e.action.startswith(("task.", "reminders.", "delivery.", "message")) for e in mine)
 
 
 # -- query count ----------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -185,3 +185,42 @@ def test_statement_export_is_scoped(session):
                               (other.owner, t.account.id), (operator(), t.account.id)):  # fmt: skip
         with pytest.raises(NotFound):
             exports.statement_export(session, actor, account_id, period_start=start, period_end=end)
+
+
+def test_invoice_list_csv_takes_the_lists_overdue_and_due_soon_filters(session):
+    t = make_tenant(session)
+    other = make_tenant(session)
+    session.commit()
+    today = invoices.today()
+
+    def issued(tenant, due_in: int, *, pay: bool = False) -> str:
+        inv = invoices.create_invoice(
+            session, tenant.finance, tenant.account.id, lines=[{"description": "x", "unit_price_minor": 1000}]
+        )
+        inv = invoices.issue_invoice(
+            session,
+            tenant.finance,
+            inv.id,
+            issue_date=today - timedelta(days=60),
+            due_date=today + timedelta(days=due_in),
+        )
+        if pay:
+            invoices.record_payment(
+                session, tenant.finance, inv.id, amount_minor=1000, currency=inv.currency, received_on=today
+            )
+        return inv.number
+
+    late = issued(t, -5)
+    soon = issued(t, 3)
+    issued(t, 30)  # due later
+    issued(t, -5, pay=True)  # paid: not overdue
+    issued(other, -5)  # another workspace's
+
+    name, data = exports.invoice_list_export(session, t.finance, overdue_only=True)
+    assert name == "invoices-overdue.csv" and [r[0] for r in read(data)[1:]] == [late]
+    name, data = exports.invoice_list_export(
+        session, t.finance, due_within_days=invoices.DUE_SOON_DAYS, account_id=t.account.id
+    )
+    assert name == "invoices-due-soon.csv" and [r[0] for r in read(data)[1:]] == [soon]
+    _, data = exports.invoice_list_export(session, t.finance, overdue_only=True, account_id=other.account.id)
+    assert read(data)[1:] == []

@@ -31,6 +31,7 @@ from models import (
     Role,
     TaskStatus,
 )
+from models.schemas import AgingBuckets
 from portal_app.services import signals
 from portal_app.services.errors import Forbidden, NotFound
 from portal_app.services.tasks import member_names
@@ -295,11 +296,11 @@ def test_invoices_overdue_due_soon_totals_per_currency_and_aging(
     assert inv.overdue_totals == (signals.Amount("USD", 10_500), signals.Amount("EUR", 40_000))
     assert (inv.due_soon, inv.due_soon_week_ago) == (1, 1)  # a week ago the first one was due within 7 days
     assert inv.due_soon_totals == (signals.Amount("USD", 2_000),)
-    assert [(r.currency, r.current, r.past_due) for r in inv.aging] == [
-        ("USD", 3_000, (7_500, 3_000, 0, 0)),
-        ("EUR", 0, (0, 0, 0, 40_000)),
+    assert [(r.currency, r.aging) for r in inv.aging] == [
+        ("USD", AgingBuckets(current=3_000, days_1_30=7_500, days_31_60=3_000)),
+        ("EUR", AgingBuckets(days_90_plus=40_000)),
     ]
-    assert inv.aging[0].total == 13_500
+    assert inv.aging[0].balance_minor == 13_500
 
 
 def test_queues_review_messages_documents_deliveries(session: Session, two: tuple[Tenant, Tenant]) -> None:

@@ -79,11 +79,11 @@ def test_owner_and_team_lead_see_every_area_of_the_account(db: Session, role: Ro
     assert state.statement_href == f"{routes.STAFF_STATEMENTS}?account={aid}"
     assert state.can_manage_contacts  # owner and team lead both manage contacts
 
-    assert [(e.href, e.title, e.reference) for e in state.estimates] == [
+    assert [(e.href, e.title, e.ref) for e in state.estimates] == [
         (routes.record_url(routes.STAFF_ESTIMATES, est.id), "Spring fit-out", est.number)
     ]
     assert state.estimates_total == 1 and state.estimates[0].detail == "$250.00"
-    assert [(i.href, i.status_label, i.reference, i.detail) for i in state.invoices] == [
+    assert [(i.href, i.status_label, i.ref, i.detail) for i in state.invoices] == [
         (routes.record_url(routes.STAFF_INVOICES, invoice_id), "Open", "overdue by 35 days", "$300.00")
     ]
     assert [(c.title, c.status_label) for c in state.conversations] == [("Opening hours", "Answered")]

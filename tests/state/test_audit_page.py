@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -18,16 +19,41 @@ os.environ.setdefault("__REFLEX_SKIP_COMPILE", "1")
 import reflex as rx  # noqa: E402
 from reflex.istate.data import RouterData  # noqa: E402
 
-from models import AuditEvent  # noqa: E402
+from models import AuditEvent, Workspace  # noqa: E402
 from portal_app import routes  # noqa: E402
-from portal_app.services import audit, audit_words, invoices  # noqa: E402
+from portal_app.services import (  # noqa: E402
+    approvals,
+    audit,
+    audit_log,
+    audit_words,
+    deliveries,
+    document_requests,
+    estimates,
+    invoices,
+    snapshots,
+    tasks,
+)
+from portal_app.services.lines import LineInput  # noqa: E402
 from portal_app.services.sessions import COOKIE_NAME  # noqa: E402
+from state.approvals import ApprovalDetailState  # noqa: E402
 from state.audit import ACTION_MENU, PAGE_SIZE, PAYMENT_MENU, AuditLogState, history_url  # noqa: E402
-from tests.factories import make_tenant  # noqa: E402
-from tests.state.test_estimate_pages import call, staff_token  # noqa: E402
+from state.deliveries import DeliveryDetailState  # noqa: E402
+from state.documents import DocumentDetailState  # noqa: E402
+from state.estimates import EstimateDetailState  # noqa: E402
+from state.invoices import InvoiceDetailState  # noqa: E402
+from tests.factories import make_task, make_tenant  # noqa: E402
+from tests.state.test_estimate_pages import call, page_state, staff_token  # noqa: E402
 from tests.state.test_page_states import contact_token  # noqa: E402
 
 LINE = [{"description": "Work", "quantity": 1, "unit_price_minor": 10_000}]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_verify_budget() -> Iterator[None]:
+    # Ids repeat from test to test (the tables are wiped): earlier checks must not count against later ones.
+    audit_log.verify_limiter.clear()
+    yield
+    audit_log.verify_limiter.clear()
 
 
 @pytest.fixture()
@@ -106,9 +132,23 @@ def test_who_may_open_it(db: Session, world: dict[str, Any]) -> None:
 
 
 def test_finance_sees_payment_entries_and_is_told_so(db: Session, world: dict[str, Any]) -> None:
-    state = opened(db, world["a"].finance)
+    a = world["a"]
+    snapshots.share_statement(
+        db, a.finance, a.account.id, period_start=date(2026, 1, 1), period_end=date(2026, 3, 31)
+    )
+    task = make_task(db, a.ws, account=a.account, title="Chase")
+    db.commit()
+    tasks.comment_on_task(db, a.finance, task.id, text="Internal remark")
+    db.rollback()
+    state = opened(db, a.finance)
     assert state.gate == "ready" and state.payments_only
-    assert [r.sentence.split(" ")[2] for r in state.rows] == ["issued", "created"]
+    # The statement shared is listed under "Invoices & payments": the finance reviewer sees it; not the task.
+    assert [r.sentence.split(" ")[2] for r in state.rows] == ["shared", "issued", "created"]
+    assert [r.action_label for r in state.rows][0] == "Statement shared"
+    call(state, "set_filter", "action", "group:tasks")  # forged: not on their menu, and nothing anyway
+    assert state.rows == []
+    call(state, "set_filter", "action", "group:invoices")
+    assert len(state.rows) == 3
     assert PAYMENT_MENU[0][1][0] == ("group:invoices", "Invoices & payments (all)")
     assert ("invoice.payment_recorded", "Payment recorded") in PAYMENT_MENU[0][1]
     assert len(ACTION_MENU) == len(audit_words.GROUPS) > len(PAYMENT_MENU) == 2
@@ -200,3 +240,75 @@ def test_verify_says_all_good_then_names_the_broken_entry(db: Session, world: di
     other = opened(db, world["b"].owner)
     call(other, "verify")
     assert other.verify_state == "ok"  # each workspace's chain is its own
+
+
+def test_times_show_in_the_workspace_time_zone(db: Session, world: dict[str, Any]) -> None:
+    """The rows' dates and times are the workspace's, as the date filter's days are."""
+    ids = world["ids"]
+    db.execute(sa.update(Workspace).where(Workspace.id == ids["ws"]).values(time_zone="Pacific/Auckland"))
+    # 11:30 UTC on 10 January is 00:30 on the 11th in Auckland (UTC+13 in January).
+    db.execute(
+        sa.update(AuditEvent)
+        .where(AuditEvent.workspace_id == ids["ws"], AuditEvent.seq == 1)
+        .values(created_at=datetime(2026, 1, 10, 11, 30, tzinfo=UTC))
+    )
+    db.commit()
+    state = opened(db, world["a"].owner, since="2026-01-11", until="2026-01-11")
+    assert state.time_zone == "Pacific/Auckland"
+    assert [(r.seq, r.when, r.when_exact) for r in state.rows] == [
+        (1, "11 Jan 2026", "11 Jan 2026, 00:30 NZDT")
+    ]
+    assert state.rows[0].when_exact.endswith("NZDT")
+    recent = opened(db, world["a"].owner)
+    assert recent.rows[0].when == "just now" and recent.rows[0].when_exact.endswith(("NZDT", "NZST"))
+
+
+def test_verify_is_limited_per_member(db: Session, world: dict[str, Any]) -> None:
+    a = world["a"]
+    state = opened(db, a.owner)
+    for _ in range(audit_log.VERIFY_PER_MEMBER):
+        assert call(state, "verify") is None and state.verify_state == "ok"
+    state.verify_message = "shown before"
+    refused = call(state, "verify")
+    assert audit_log.VERIFY_LIMITED in str(refused)  # a toast says to wait; the check did not run
+    assert state.verify_message == "shown before"
+    manager = opened(db, a.manager)  # another member has their own budget
+    call(manager, "verify")
+    assert manager.verify_state == "ok"
+
+
+def test_record_pages_link_to_their_history_for_members_who_may_read_it(
+    db: Session, world: dict[str, Any]
+) -> None:
+    """Estimate, invoice, approval, document request and delivery pages carry a "History" link (the audit log
+    filtered to the record) for owners and managers; a finance reviewer gets it on invoices only (their log holds
+    nothing else); a team lead never (no audit log)."""
+    a, inv = world["a"], world["invoice"]
+    est = estimates.create_estimate(db, a.team_lead, a.account.id, title="Plan", lines=[LineInput("W", 1, 9)])
+    approval = approvals.create_approval_request(db, a.team_lead, a.account.id, title="Site plan")
+    req = document_requests.create_document_request(
+        db, a.team_lead, a.account.id, title="Forms", items=["W-9"]
+    )
+    parcel = deliveries.create_delivery(db, a.team_lead, a.account.id, reference="PO-1")
+    db.commit()
+    records = [
+        (EstimateDetailState, routes.STAFF_ESTIMATES, "estimate", est.id),
+        (InvoiceDetailState, routes.STAFF_INVOICES, "invoice", inv.id),
+        (ApprovalDetailState, routes.STAFF_APPROVALS, "approval", approval.id),
+        (DocumentDetailState, routes.STAFF_DOCUMENTS, "document_request", req.id),
+        (DeliveryDetailState, routes.STAFF_DELIVERIES, "delivery", parcel.id),
+    ]
+    tokens = {who: staff_token(db, getattr(a, who)) for who in ("owner", "manager", "finance", "team_lead")}
+    db.rollback()
+    for cls, base, kind, record_id in records:
+        for who, token in tokens.items():
+            state = page_state(cls, token, path=f"{base}/[id]", record_id=record_id)
+            call(state, "load")
+            assert state.gate == "ready", (cls, who)
+            allowed = who in ("owner", "manager") or (who == "finance" and kind == "invoice")
+            assert state.history_href == (history_url(kind, record_id) if allowed else ""), (kind, who)
+    # The link opens the log on that record's entries.
+    delivery_log = opened(db, a.owner, record=f"delivery:{parcel.id}")
+    assert [r.action_label for r in delivery_log.rows] == ["Delivery added"]
+    finance_log = opened(db, a.finance, record=f"invoice:{inv.id}")
+    assert [r.action_label for r in finance_log.rows] == ["Invoice issued", "Invoice created"]

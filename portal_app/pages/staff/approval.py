@@ -115,6 +115,7 @@ def approval_page() -> rx.Component:
             number=D.approval.ref,
             status=status_badge(D.approval.status_label, D.approval.status_color),
             back=rx.link("All approvals", href=routes.STAFF_APPROVALS, size="2"),
+            history=D.history_href,
             facts=[
                 ("Account", D.approval.account_name),
                 ("Due", rx.cond(D.due_date != "", D.due_date, "No due date")),

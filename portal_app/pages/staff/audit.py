@@ -110,9 +110,9 @@ def _dates() -> rx.Component:
                 wrap="wrap",
             ),
             rx.text(
-                "Days in the workspace's time zone (",
+                "Dates and times are in the workspace's time zone (",
                 L.time_zone,
-                "). Exact times show in UTC.",
+                ").",
                 size="1",
                 color_scheme="gray",
             ),
@@ -263,7 +263,9 @@ def audit_page() -> rx.Component:
                 L.payments_only,
                 rx.callout.root(
                     rx.callout.icon(rx.icon("info", size=18)),
-                    rx.callout.text("You see the payment entries: invoices, payments and payment proof."),
+                    rx.callout.text(
+                        "You see the payment entries: invoices, payments, statements and payment proof."
+                    ),
                     color_scheme="blue",
                     width="100%",
                 ),

@@ -175,6 +175,7 @@ def delivery_detail_page() -> rx.Component:
             title=D.reference,
             status=delivery_badge(D.status_label, D.status_color, D.status_icon, size="2"),
             back=rx.link("← All deliveries", href=routes.STAFF_DELIVERIES, size="2"),
+            history=D.history_href,
             facts=[
                 ("Account", rx.link(D.account_name, href=D.account_href)),
                 ("Carrier", rx.cond(D.carrier != "", D.carrier, "—")),

@@ -142,6 +142,7 @@ def document_detail_page() -> rx.Component:
             title=D.title,
             status=status_badge(D.status_label, D.status_color, size="2"),
             back=rx.link("← All document requests", href=routes.STAFF_DOCUMENTS, size="2"),
+            history=D.history_href,
             facts=[
                 ("Account", rx.link(D.account_name, href=D.account_href)),
                 ("Requested", rx.text(D.requested_on, " by ", D.requested_by)),

@@ -350,6 +350,7 @@ def estimate_detail_page() -> rx.Component:
             number=D.number,
             status=status_badge(D.status_label, D.status_color, size="2"),
             back=rx.link("← All estimates", href=routes.STAFF_ESTIMATES, size="2"),
+            history=D.history_href,
             facts=[
                 ("Account", rx.link(D.account_name, href=D.account_href)),
                 ("Valid until", D.valid_until),

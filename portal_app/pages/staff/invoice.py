@@ -233,6 +233,7 @@ def invoice_detail_page() -> rx.Component:
             title=D.number,
             status=status_badge(D.status_label, D.status_color, size="2"),
             back=rx.link("← All invoices", href=routes.STAFF_INVOICES, size="2"),
+            history=D.history_href,
             facts=[
                 ("Account", rx.link(D.account_name, href=D.account_href)),
                 ("Issued", D.issue_date),
