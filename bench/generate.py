@@ -6,9 +6,11 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from models import (
+    AuditEvent,
     Contact,
     ContactAccess,
     ContactStatus,
@@ -39,6 +41,53 @@ class Dataset:
     finance: StaffActor
     team_lead: StaffActor
     owner: StaffActor
+
+
+# What a record's life leaves in the audit log: shared by staff, seen to by the customer, answered.
+_TRAIL = (
+    ("staff", "invoice.issued", "invoice"),
+    ("staff", "estimate.shared", "estimate"),
+    ("contact", "message.posted", "message_thread"),
+)
+
+
+def _audit_trail(
+    session: Session,
+    ws: Workspace,
+    accounts: list[CustomerAccount],
+    contact_id: int,
+    user_id: int,
+    per_account: int,
+) -> None:
+    """Three audit events per record per account, interleaved across accounts as they would be in time (hashes
+    are placeholders: the benchmark reads the log, it does not verify it)."""
+    start = utcnow() - timedelta(days=400)
+    rows = []
+    seq = 0
+    for n in range(per_account):
+        for acct in accounts:
+            for kind, action, target in _TRAIL:
+                seq += 1
+                rows.append(
+                    {
+                        "workspace_id": ws.id,
+                        "seq": seq,
+                        "actor_kind": kind,
+                        "actor_id": contact_id if kind == "contact" else user_id,
+                        "action": action,
+                        "target_type": target,
+                        "target_id": n + 1,
+                        "account_id": acct.id,
+                        "data": "{}",
+                        "created_at": start + timedelta(minutes=seq),
+                        "prev_hash": "0" * 64,
+                        "hash": "0" * 64,
+                    }
+                )
+    for i in range(0, len(rows), 5000):
+        session.execute(sa.insert(AuditEvent), rows[i : i + 5000])
+    ws.audit_seq = seq
+    session.add(ws)
 
 
 def generate(session: Session, *, per_account: int, seed: int = 7) -> Dataset:
@@ -162,6 +211,7 @@ def generate(session: Session, *, per_account: int, seed: int = 7) -> Dataset:
                 )
             )
         session.flush()
+    _audit_trail(session, ws, accounts, contact.id, staff[Role.TEAM_LEAD].user_id, per_account)
     session.commit()
     return Dataset(
         account_id=accounts[0].id,

@@ -28,7 +28,17 @@ from sqlmodel import Session, SQLModel  # noqa: E402
 import models  # noqa: E402,F401
 from bench.generate import Dataset, generate  # noqa: E402
 from portal_app.db import make_engine  # noqa: E402
-from portal_app.services import estimates, invoices, messages, signals, statements, tasks  # noqa: E402
+from portal_app.services import (  # noqa: E402
+    account_view,
+    audit_log,
+    estimates,
+    invoices,
+    messages,
+    signals,
+    statements,
+    tasks,
+)
+from portal_app.services.audit_filters import AuditFilters  # noqa: E402
 
 SIZES = (200, 2000)  # invoices (and as many estimates, messages, tasks) per account
 REPEATS = 15
@@ -79,6 +89,14 @@ def _cases(d: Dataset) -> dict[str, Callable[[Session], object]]:
             s, d.finance, d.account_id, period_start=end - timedelta(days=365), period_end=end
         ),
         "staff: command center signals": lambda s: signals.command_center(s, d.owner),
+        "staff: account view": lambda s: account_view.account_overview(s, d.owner, d.account_id),
+        "staff: account timeline": lambda s: audit_log.account_timeline(s, d.owner, d.account_id, limit=31),
+        "staff: audit log page 1": lambda s: audit_log.list_audit(s, d.owner),
+        # Keyset: the page before entry #300 is among the oldest at either size, and costs what page 1 costs.
+        "staff: audit log, a deep page": lambda s: audit_log.list_audit(s, d.owner, before_seq=300),
+        "staff: audit, one account, deep": lambda s: audit_log.list_audit(
+            s, d.owner, AuditFilters(account_id=d.account_id), before_seq=300
+        ),
     }
 
 
@@ -90,6 +108,11 @@ def main() -> int:
         with Session(engine, expire_on_commit=False) as session:
             data = generate(session, per_account=size)
         print(f"generated {size} records of each kind per account in {time.perf_counter() - started:.1f} s")
+        if engine.dialect.name == "postgresql":
+            # What autovacuum does soon after a bulk load in production: without statistics the planner guesses.
+            with engine.connect() as conn:
+                conn.execute(sa.text("ANALYZE"))
+                conn.commit()
         results[size] = {name: _measure(engine, fn) for name, fn in _cases(data).items()}
         engine.dispose()
     small, large = SIZES

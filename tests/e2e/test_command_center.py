@@ -27,13 +27,34 @@ NewPage = Callable[..., Page]
 APPROVAL_TITLE = "Delivery window: mornings only"
 
 
+# The elements that stick out past the viewport's right edge, innermost first: what to fix when a page scrolls sideways.
+WIDE_ELEMENTS = """() => {
+  const edge = window.innerWidth + 0.5;
+  const out = (el) => el.getBoundingClientRect().right > edge;
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+    + '.' + [...el.classList].slice(0, 3).join('.');
+  return [...document.querySelectorAll('body *')]
+    .filter((el) => el.getBoundingClientRect().width && out(el) && ![...el.children].some(out))
+    .slice(0, 5)
+    .map((el) => name(el) + ' (' + Math.round(el.getBoundingClientRect().right) + ' px): '
+      + (el.textContent || '').trim().slice(0, 40));
+}"""
+
+
+def sideways(page: Page, limit: int) -> list[str]:
+    """What makes the page wider than ``limit`` px (empty when nothing does)."""
+    if page.evaluate("document.documentElement.scrollWidth") <= limit:
+        return []
+    return page.evaluate(WIDE_ELEMENTS) or ["the page, but no single element"]
+
+
 def widths(page: Page, sweep: A11ySweep, name: str) -> None:
     """axe and a screenshot at both widths, same page, same state; the page is left at desktop width."""
     page.mouse.move(0, 0)
     for width, size in (("1280", DESKTOP), ("390", PHONE)):
         page.set_viewport_size(size)
-        wide = page.evaluate("document.documentElement.scrollWidth")
-        assert wide <= size["width"], f"{name} scrolls sideways at {width} px ({wide} px wide)"
+        wide = sideways(page, size["width"])
+        assert not wide, f"{name} scrolls sideways at {width} px: {wide}"
         shot(page, f"overview-{name}-{width}")
         sweep.check(page, f"overview-{name}-{width}")
     page.set_viewport_size(DESKTOP)

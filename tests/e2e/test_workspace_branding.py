@@ -19,6 +19,7 @@ from pypdf import PdfReader
 
 from tests.e2e.a11y import A11ySweep
 from tests.e2e.conftest import DESKTOP, PHONE, shot
+from tests.e2e.test_command_center import sideways
 from tests.e2e.test_flows import sign_in_demo
 from tests.e2e.test_portal_decisions import sign_in_contact
 
@@ -45,8 +46,8 @@ def both(page: Page, sweep: A11ySweep, name: str) -> None:
     start = page.viewport_size or DESKTOP
     for width, size in (("1280", DESKTOP), ("390", PHONE)):
         page.set_viewport_size(size)
-        wide = page.evaluate("document.documentElement.scrollWidth")
-        assert wide <= size["width"], f"{name} scrolls sideways at {width} px ({wide} px wide)"
+        wide = sideways(page, size["width"])
+        assert not wide, f"{name} scrolls sideways at {width} px: {wide}"
         shot(page, f"branding-{name}-{width}")
         sweep.check(page, f"branding-{name}-{width}")
     page.set_viewport_size(start)  # type: ignore[arg-type]

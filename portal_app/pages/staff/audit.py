@@ -230,7 +230,7 @@ def _pager() -> rx.Component:
                 on_click=L.newer_page,
                 aria_label="Newer entries",
             ),
-            rx.text(L.page_label, size="2", color_scheme="gray", aria_live="polite", white_space="nowrap"),
+            rx.text(L.page_label, size="2", color_scheme="gray", aria_live="polite", text_align="center"),
             rx.button(
                 "Older",
                 rx.icon("chevron-right", size=14, aria_hidden="true"),
@@ -242,6 +242,8 @@ def _pager() -> rx.Component:
             spacing="3",
             align="center",
             justify="center",
+            # "Newest entries · #1234 to #1185" and two buttons do not fit 390 px on one line: wrap, never widen.
+            flex_wrap="wrap",
             width="100%",
         ),
         aria_label="Audit log pages",
