@@ -255,7 +255,7 @@ class TaskDetailState(StaffPage, DetailMixin, FormMixin, StaffArea):
 
     @event
     def set_status(self, value: Any) -> Events:
-        if value not in SETTABLE:
+        if not isinstance(value, str) or value not in SETTABLE:  # a forged dict is unhashable: refuse it too
             return rx.toast.error("Choose open, in progress or done.")
         status = TaskStatus(value)
 
