@@ -109,6 +109,28 @@ def _lock_platform() -> SelectOfScalar[PlatformState]:
     )
 
 
+def _ensure_platform_head(session: Session) -> None:
+    """Create the platform chain's head row if it is missing, without a race: the first operator events of a fresh
+    deployment may arrive together, and a SELECT ... FOR UPDATE locks nothing while the row does not exist. An
+    INSERT that does nothing on conflict lets every caller go on to lock the one row."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        session.execute(
+            pg_insert(PlatformState).values(id=1, audit_seq=0, audit_head="").on_conflict_do_nothing()
+        )
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        session.execute(
+            sqlite_insert(PlatformState).values(id=1, audit_seq=0, audit_head="").on_conflict_do_nothing()
+        )
+    elif session.get(PlatformState, 1) is None:  # other engines: the plain way
+        session.add(PlatformState(id=1))
+        session.flush()
+
+
 def append_event(
     session: Session,
     *,
@@ -132,11 +154,8 @@ def append_event(
     if account_id is None and isinstance(actor, ContactActor):
         account_id = actor.account_id
     if workspace_id == PLATFORM_CHAIN:
-        platform = session.exec(_lock_platform()).first()
-        if platform is None:
-            platform = PlatformState(id=1)
-            session.add(platform)
-            session.flush()
+        _ensure_platform_head(session)
+        platform = session.exec(_lock_platform()).one()
         head: PlatformState | Workspace = platform
     else:
         head = lock_workspace(session, workspace_id)
