@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from portal_app.services.errors import NotFound
+from portal_app.services.errors import NotFound, Unavailable
 from portal_app.settings import PROJECT_ROOT, get_settings
 
 # secrets.token_urlsafe(32) gives 43 characters of the URL-safe base64 alphabet.
@@ -27,6 +27,7 @@ KEY_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 MAX_PIXELS = 40_000_000
 MAX_NAME = 120
 FALLBACK_NAME = "upload"
+DISK_FULL = "The file could not be stored right now, so nothing was sent. Please try again later."
 
 ALLOWED_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/webp", "image/gif"})
 ALLOWED_LABEL = "PDF, PNG, JPEG, WebP or GIF"
@@ -72,6 +73,8 @@ def save(data: bytes) -> str:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o600)
         os.replace(tmp, target)  # atomic: readers never see a half-written file
+    except OSError as exc:  # disk full, quota, I/O error: a user-safe refusal; the temp file goes below
+        raise Unavailable(DISK_FULL) from exc
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -163,11 +166,57 @@ def _png(data: bytes) -> Sniffed:
     return _pixels_ok(width, height) or Sniffed("image/png")
 
 
+GIF_MAX_FRAMES = 10_000
+
+
+def _colour_table(flags: int) -> int:
+    """The size of the colour table a GIF screen or image descriptor's flags announce (0 when there is none)."""
+    return 3 << ((flags & 7) + 1) if flags & 0x80 else 0
+
+
+def _sub_blocks_end(data: bytes, at: int) -> int | None:
+    """Where a chain of GIF data sub-blocks (a length byte, that many bytes; length 0 ends it) ends; ``None`` when
+    the data is cut short."""
+    while at < len(data):
+        size = data[at]
+        at += 1 + size
+        if size == 0:
+            return at
+    return None
+
+
 def _gif(data: bytes) -> Sniffed:
-    if len(data) < 10:
-        return _refuse("The GIF image is damaged. Please send another file.")
-    width, height = struct.unpack("<HH", data[6:10])
-    return _pixels_ok(width, height) or Sniffed("image/gif")
+    """Walk the blocks without decoding any pixels. A decoder grows its canvas to cover every frame, so the pixel
+    limit holds for the logical screen and for each frame's extent (offset plus size), not for the screen only."""
+    damaged = _refuse("The GIF image is damaged. Please send another file.")
+    if len(data) < 13:
+        return damaged
+    width, height, flags = struct.unpack("<HHB", data[6:11])
+    if refused := _pixels_ok(width, height):
+        return refused
+    at: int | None = 13 + _colour_table(flags)
+    frames = 0
+    while at is not None and at < len(data):
+        block = data[at]
+        if block == 0x3B:  # trailer
+            return Sniffed("image/gif") if frames else damaged
+        if block == 0x21:  # extension: introducer, label, data sub-blocks
+            at = _sub_blocks_end(data, at + 2)
+        elif block == 0x2C and at + 10 <= len(data):  # image descriptor: left, top, width, height, flags
+            frames += 1
+            if frames > GIF_MAX_FRAMES:
+                return _refuse(
+                    f"The GIF image is too large (over {GIF_MAX_FRAMES:,} frames). Please send another file."
+                )
+            left, top, frame_width, frame_height, flags = struct.unpack("<HHHHB", data[at + 1 : at + 10])
+            width, height = max(width, left + frame_width), max(height, top + frame_height)
+            if refused := _pixels_ok(width, height):
+                return refused
+            # Then the local colour table, the LZW minimum code size and the image data sub-blocks.
+            at = _sub_blocks_end(data, at + 11 + _colour_table(flags))
+        else:
+            return damaged
+    return damaged  # cut short: no trailer
 
 
 _SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}

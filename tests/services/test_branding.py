@@ -235,7 +235,12 @@ def test_a_polyglot_keeps_nothing_but_its_pixels(session: Session, two) -> None:
         (b"PK\x03\x04" + b"\x00" * 100, "must be an image"),
         (b"just some text", "must be an image"),
         (b"", "Choose an image file"),
-        (b"GIF89a\x10\x00\x10\x00" + b"\x00" * 20, "could not be read"),
+        (b"GIF89a\x10\x00\x10\x00" + b"\x00" * 20, "damaged"),  # no frame: refused by storage.classify
+        (  # a well-formed GIF whose image data Pillow cannot decode (LZW code size 12)
+            b"GIF89a\x10\x00\x10\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff"
+            b"\x2c\x00\x00\x00\x00\x10\x00\x10\x00\x00\x0c\x02\xff\xff\x00\x3b",
+            "could not be read",
+        ),
         (b"\xff\xd8\xff\xe0" + b"\x00" * 50, "damaged"),
     ],
 )

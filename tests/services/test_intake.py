@@ -11,6 +11,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlmodel import Session, func, select
 
 from models import (
@@ -68,16 +69,27 @@ def jpeg(width: int = 1, height: int = 1) -> bytes:
     return b"\xff\xd8" + app0 + dqt + sof + dht + sos + b"\x3f" + b"\xff\xd9"
 
 
-def gif(width: int = 1, height: int = 1) -> bytes:
+def gif(width: int = 1, height: int = 1, *, frame: tuple[int, int, int, int] = (0, 0, 1, 1)) -> bytes:
+    """A ``width`` × ``height`` screen with one image at (left, top) of (width, height) ``frame``."""
     return (
         b"GIF89a"
         + struct.pack("<HH", width, height)
         + b"\x80\x00\x00"  # global colour table of 2 entries
         + b"\x00\x00\x00\xff\xff\xff"
-        + b"\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00"  # image descriptor 1×1
+        + b"\x2c"
+        + struct.pack("<HHHH", *frame)
+        + b"\x00"  # image descriptor, no local colour table
         + b"\x02\x02\x44\x01\x00"  # LZW data
         + b"\x3b"
     )
+
+
+def animated_gif() -> bytes:
+    """A real two-frame animated GIF as Pillow writes it: loop and frame-delay extensions, a colour table each."""
+    frames = [Image.new("RGB", (40, 30), colour) for colour in ((255, 0, 0), (0, 0, 255))]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], loop=0, duration=100)
+    return out.getvalue()
 
 
 def webp_vp8x(width: int, height: int) -> bytes:
@@ -380,6 +392,62 @@ def test_sniff_allow_list_and_pixel_limits():
         b"RIFF\x00\x00\x00\x00WEBPVP8 ",
     ):
         assert storage.sniff(refused) is None
+
+
+def test_an_animated_gif_is_accepted_after_walking_every_frame():
+    data = animated_gif()
+    assert Image.open(io.BytesIO(data)).n_frames == 2
+    assert storage.classify(data) == storage.Sniffed("image/gif")
+    assert storage.sniff(gif(2, 2, frame=(1, 1, 1, 1))) == "image/gif"
+
+
+@pytest.mark.parametrize(
+    ("screen", "frame", "size"),
+    [
+        ((1, 1), (0, 0, 65_535, 65_535), "65535 × 65535"),  # a tiny screen, one huge frame
+        ((1, 1), (60_000, 60_000, 1, 1), "60001 × 60001"),  # a 1×1 frame far off screen: the canvas grows
+        ((1, 40_000), (0, 0, 40_000, 1), "40000 × 40000"),  # each within the limit, their union not
+    ],
+)
+def test_a_gif_frame_over_the_pixel_limit_is_refused(screen, frame, size):
+    sniffed = storage.classify(gif(*screen, frame=frame))
+    assert sniffed.content_type is None
+    assert (
+        sniffed.reason
+        == f"The image is too large ({size} pixels). Please send an image of at most 40 megapixels."
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        animated_gif()[:-1],  # no trailer
+        animated_gif()[:-20],  # cut inside the last frame's data
+        animated_gif()[:30],  # cut inside the colour table
+        gif()[:-1].replace(b"\x44\x01\x00", b"\x44\x01"),  # sub-blocks never ended
+        gif()[:-1] + b"\x00\x3b",  # an unknown block
+        gif()[:19] + b"\x3b",  # a trailer without any frame
+    ],
+    ids=[
+        "no-trailer",
+        "cut-in-frame",
+        "cut-in-colour-table",
+        "unended-sub-blocks",
+        "unknown-block",
+        "no-frame",
+    ],
+)
+def test_a_damaged_gif_is_refused(data):
+    assert storage.classify(data) == storage.Sniffed(
+        None, "The GIF image is damaged. Please send another file."
+    )
+
+
+def test_a_gif_of_over_10000_frames_is_refused():
+    frame = b"\x2c" + struct.pack("<HHHH", 0, 0, 1, 1) + b"\x00\x02\x00"
+    data = gif()[:-1] + frame * storage.GIF_MAX_FRAMES + b"\x3b"
+    assert storage.sniff(data) is None and "too large (over 10,000 frames)" in storage.classify(data).reason
+    assert storage.sniff(gif()[:-1] + frame * (storage.GIF_MAX_FRAMES - 1) + b"\x3b") == "image/gif"
 
 
 # ----------------------------------------------------------------------------------------------------
