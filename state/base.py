@@ -2,7 +2,8 @@
 
 The actor is resolved from the HttpOnly session cookie on every call (``_principal``), never cached in state: a
 removed member, a changed role, a deactivated contact or a suspended workspace takes effect on the next event.
-Public (non-underscore) vars hold display data only; the cookie header never leaves ``self.router``.
+Public (non-underscore) vars hold display data only; the cookie header never leaves the router data, and it is
+never stored: ``state.at_rest`` keeps it out of the pickled state and ``_token`` reads the live connection's.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from portal_app.services import accounts, members, sessions, workspaces
 from portal_app.services.access import ContactActor, OperatorActor, StaffActor
 from portal_app.services.errors import DomainError, NotFound
 from portal_app.services.sessions import Principal
+from state import at_rest
+
+at_rest.install()
 
 # What a handler returns: nothing, a client event (toast, redirect, script), another handler, or a list of those.
 Events = Any
@@ -60,7 +64,13 @@ class BaseState(rx.State):
     # -- identity ---------------------------------------------------------------------------------------------
 
     def _token(self) -> str | None:
-        return token_from_cookie_header(self.router.headers.cookie)
+        """The session token from the Cookie header of the connection this event came on.
+
+        The header is never stored with the state (``state.at_rest``), so it is read from the event being processed;
+        a state built without an event (tests) uses its own router data.
+        """
+        live = at_rest.live_cookie()
+        return token_from_cookie_header(self.router.headers.cookie if live is None else live)
 
     @contextmanager
     def _db(self) -> Iterator[Session]:
