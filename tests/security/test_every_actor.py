@@ -10,7 +10,6 @@ exception escaped a handler, and no browser-bound var of the tab holds a name or
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import os
 from collections.abc import Iterator
@@ -42,6 +41,7 @@ from models import (  # noqa: E402
 from portal_app.services import sessions  # noqa: E402
 from portal_app.services.permissions import ROLE_PERMISSIONS, Permission  # noqa: E402
 from portal_app.settings import get_settings  # noqa: E402
+from tests.aio import run_async  # noqa: E402
 from tests.conftest import _wipe  # noqa: E402
 from tests.factories import Tenant, make_contact, make_task, make_tenant, make_user  # noqa: E402
 from tests.security.handlers import HANDLERS  # noqa: E402
@@ -237,7 +237,7 @@ def forged_values(world: World, route_id: int) -> list[Any]:
 def call_handler(state: rx.State, name: str, args: tuple[Any, ...]) -> None:
     result = getattr(type(state), name).fn(state, *args)
     if inspect.iscoroutine(result):
-        asyncio.run(result)
+        run_async(result)
 
 
 def arities(state_cls: type[rx.State], name: str) -> int:

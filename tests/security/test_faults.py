@@ -15,7 +15,6 @@ Already covered exactly, not repeated here:
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import Iterator
@@ -50,6 +49,7 @@ from portal_app.services import approvals, audit, errors, mailer, portal_access,
 from portal_app.services.sessions import COOKIE_NAME
 from state.portal_approvals import PortalApprovalState
 from state.portal_estimates import PortalEstimateState
+from tests.aio import run_async
 from tests.api.oidc_support import (
     FAKE_CLIENT_ID,
     FAKE_CLIENT_SECRET,
@@ -159,7 +159,7 @@ def test_discovery_unreachable_or_slow_refuses_before_writing(
                     return await b.get(routes.SIGN_IN, params={"as": "contact"})
 
             started = time.monotonic()
-            response = asyncio.run(go())
+            response = run_async(go())
     assert_sign_in_refused(response, committed_engine, time.monotonic() - started)
     assert rows(committed_engine, OidcLogin) == 0  # the provider is asked first: no pending login was stored
     expected = "ConnectError" if peer == "closed" else "ReadTimeout"
@@ -187,7 +187,7 @@ def test_token_or_keys_unreachable_at_the_callback_creates_no_user_and_no_sessio
                 response = await b.sign_in_fake(provider)
                 return response, time.monotonic() - started
 
-        response, elapsed = asyncio.run(go())
+        response, elapsed = run_async(go())
     assert_sign_in_refused(response, committed_engine, elapsed)
     # The state was used up (single use); nothing else: no user, no session, no membership, no audit event.
     assert written(committed_engine) == dict.fromkeys(written(committed_engine), 0)
@@ -200,7 +200,7 @@ def test_token_or_keys_unreachable_at_the_callback_creates_no_user_and_no_sessio
         async with browser(asgi) as b:
             return await b.sign_in_fake(provider)
 
-    assert asyncio.run(again()).status_code == 303
+    assert run_async(again()).status_code == 303
     assert rows(committed_engine, AuthSession) == 1
 
 
@@ -277,7 +277,7 @@ def post(
         ) as c:
             return await c.post(w.url(route), content=body, headers=headers or w.headers(route, "scan.pdf"))
 
-    return asyncio.run(go())
+    return run_async(go())
 
 
 @pytest.fixture()

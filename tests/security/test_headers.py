@@ -9,7 +9,6 @@ serves them: a static mount of the build folder, with the inline scripts' hashes
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import io
@@ -34,6 +33,7 @@ from portal_app.api import SecurityHeadersMiddleware, build_api, inline_script_h
 from portal_app.services import sessions
 from portal_app.services.sessions import COOKIE_NAME
 from portal_app.settings import Environment, Settings
+from tests.aio import run_async
 from tests.factories import make_tenant
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +63,7 @@ def _exchange(asgi: Any, calls: dict[str, tuple[str, str, dict[str, Any]]]) -> d
         ) as client:
             return {name: await client.request(m, url, **kw) for name, (m, url, kw) in calls.items()}
 
-    return asyncio.run(go())
+    return run_async(go())
 
 
 @pytest.fixture(scope="module")

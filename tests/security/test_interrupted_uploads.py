@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.aio import run_async
 from tests.security import upload_support
 from tests.security.upload_support import (
     PDF,
@@ -79,7 +80,7 @@ def _raw_post(app: Any, w: World, route: str, *, then: str) -> list[dict[str, An
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
-    asyncio.run(go())
+    run_async(go())
     return sent
 
 

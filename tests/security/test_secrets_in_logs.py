@@ -11,7 +11,6 @@ A token's hash may appear (SQLAlchemy logging a lookup by ``token_hash``); the r
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import re
@@ -31,6 +30,7 @@ from portal_app import routes
 from portal_app.api import oidc, uploads
 from portal_app.services import identity, members, portal_access, ratelimit
 from portal_app.services.sessions import COOKIE_NAME
+from tests.aio import run_async
 from tests.api.oidc_support import (
     FAKE_CLIENT_ID,
     FAKE_CLIENT_SECRET,
@@ -253,7 +253,7 @@ def sign_in_flows(asgi_app: Any, engine: sa.Engine, found: Secrets, capture: Cap
             ).status_code == 303
             assert (await b.post(routes.INVITE, headers={"origin": PUBLIC})).status_code == 303
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
     # Staff through a configured provider with RS256-signed ID tokens (the code is exchanged over HTTP).
     fake = FakeProvider()
@@ -268,7 +268,7 @@ def sign_in_flows(asgi_app: Any, engine: sa.Engine, found: Secrets, capture: Cap
             async with watched_browser(asgi_app, found) as b:
                 assert (await b.sign_in_fake(fake)).status_code == 303
 
-        asyncio.run(configured())
+        run_async(configured())
     found.add("client secret", FAKE_CLIENT_SECRET)
 
 
@@ -329,7 +329,7 @@ def test_upload_flows_log_no_file_content_and_no_cookie(
                     w.url(route), content=body, headers=w.headers(route, f"{uuid.uuid4().hex}.bin")
                 )
 
-        response = asyncio.run(go())
+        response = run_async(go())
         assert response.status_code == 200, (route, response.text)
     assert any(r.name == "sqlalchemy.engine.Engine" for r in logs.records)
     assert_no_leak(secrets, logs)

@@ -36,6 +36,7 @@ from state import at_rest  # noqa: E402
 from state.base import BaseState  # noqa: E402
 from state.settings import SettingsState  # noqa: E402
 from state.staff import StaffHomeState  # noqa: E402
+from tests.aio import run_async  # noqa: E402
 from tests.factories import make_tenant  # noqa: E402
 from tests.state.test_page_states import call, page_state, staff_token  # noqa: E402
 
@@ -197,7 +198,7 @@ def test_disk_manager_files_hold_no_token_after_events(
         assert viewer.viewer_kind == "staff" and viewer._token() == token
         await second.close()
 
-    asyncio.run(scenario())
+    run_async(scenario())
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert files, "the disk manager wrote nothing"
     for path in files:
@@ -252,7 +253,7 @@ def test_redis_keys_hold_no_token_after_events(db: Session) -> None:
                 await redis.delete(key)
             await manager.close()
 
-    values = asyncio.run(scenario())
+    values = run_async(scenario())
     assert values, "nothing stored in Redis"
     for key, value in values.items():
         assert_no_secret(value, token, key.decode())

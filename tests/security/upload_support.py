@@ -8,7 +8,6 @@ by ``httpx.ASGITransport``. The fixtures are imported by the test modules (``asg
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import gzip
 import hashlib
@@ -36,6 +35,7 @@ from portal_app.api import build_api, uploads
 from portal_app.services import document_requests, identity, intake, invoices, messages, sessions
 from portal_app.services.lines import LineInput
 from portal_app.services.sessions import COOKIE_NAME
+from tests.aio import run_async
 from tests.factories import make_tenant
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -313,7 +313,7 @@ def send(
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
             return await client.post(url, content=body, headers=headers)
 
-    return asyncio.run(go())
+    return run_async(go())
 
 
 def get(app: Any, path: str, token: str | None) -> httpx.Response:
@@ -324,7 +324,7 @@ def get(app: Any, path: str, token: str | None) -> httpx.Response:
         ) as client:
             return await client.get(path)
 
-    return asyncio.run(go())
+    return run_async(go())
 
 
 def download_path(intake_id: int, *, preview: bool = False) -> str:
