@@ -19,7 +19,7 @@ from sqlmodel import Session
 from models import DeliveryStatus
 from portal_app import formatting, routes
 from portal_app.services import deliveries, tasks
-from portal_app.services.access import StaffActor
+from portal_app.services.access import StaffActor, log_authorization_failure
 from portal_app.services.errors import NotFound
 from portal_app.services.permissions import Permission, role_has
 from portal_app.statuses import status_label
@@ -195,6 +195,8 @@ class DeliveryDetailState(StaffPage, DetailMixin, FormMixin, StaffArea):
 
     def _loaded(self) -> int:
         if not self._loaded_id:
+            # Only a forged client acts on a delivery page it never loaded (or that closed): on the record.
+            log_authorization_failure("staff", None, "DeliveryDetailState.action-before-load", None)
             raise NotFound()
         return self._loaded_id
 

@@ -38,7 +38,13 @@ from portal_app.services import (
     tasks,
     workspaces,
 )
-from portal_app.services.access import ContactActor, OperatorActor, StaffActor, log_authorization_failure
+from portal_app.services.access import (
+    ContactActor,
+    OperatorActor,
+    StaffActor,
+    log_authorization_failure,
+    security_log,
+)
 from portal_app.services.errors import DomainError, NotFound
 from portal_app.services.permissions import ROLE_LABELS, ContactPermission, Permission, role_has
 from portal_app.services.sessions import Principal
@@ -331,12 +337,22 @@ class _Page(rx.State, mixin=True):
     def _fetch(self, session: Session, actor: Any) -> Events:
         return None
 
+    def _log_refused(self, principal: Principal | None, gate: str, what: str) -> None:
+        """Every refusal leaves one line on the security log: who (never a token), which page, which gate."""
+        page = f"{type(self).__name__}.{what}"
+        if principal is None:
+            security_log.info("sign-in required", extra={"what": page, "gate": gate})
+            return
+        who = principal.user_id if principal.user_id is not None else principal.contact_id
+        log_authorization_failure(principal.kind.value, who, page, gate)
+
     @event
     def load(self) -> Events:
         try:
             with self._db() as session:
                 principal, actor, gate = self._resolve(session)
                 if actor is None or principal is None:
+                    self._log_refused(principal, gate, "load")
                     self._closed(session, principal, gate)
                     self._close(gate)
                     return None
@@ -357,8 +373,9 @@ class _Page(rx.State, mixin=True):
         """Run one action for the current actor: re-resolved now, whatever the page showed."""
         try:
             with self._db() as session:
-                _, actor, gate = self._resolve(session)
+                principal, actor, gate = self._resolve(session)
                 if actor is None:
+                    self._log_refused(principal, gate, "action")
                     self._close(gate)
                     return self._refused_act(gate)
                 return work(session, actor)
@@ -389,7 +406,6 @@ class StaffPage(_Page, mixin=True):
                 GATE_NO_WORKSPACE if principal.kind is SessionKind.STAFF else GATE_NO_ACCESS,
             )
         if self.NEED is not None and not role_has(actor.role, self.NEED):
-            log_authorization_failure("staff", actor.user_id, f"page:{self.NEED.value}", actor.workspace_id)
             return principal, None, GATE_NO_ACCESS
         return principal, actor, GATE_READY
 
@@ -418,9 +434,6 @@ class ContactPage(_Page, mixin=True):
         if not isinstance(actor, ContactActor):
             return principal, None, GATE_NO_ACCESS if principal else GATE_SIGNED_OUT
         if self.NEED is not None and self.NEED not in actor.permissions:
-            log_authorization_failure(
-                "contact", actor.contact_id, f"page:{self.NEED.value}", actor.workspace_id
-            )
             # Same answer as a page that does not exist: an area the contact may not see is not there.
             return principal, None, GATE_NOT_FOUND
         return principal, actor, GATE_READY

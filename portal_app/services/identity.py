@@ -27,7 +27,7 @@ from models import (
     utcnow,
 )
 from models.schemas import WorkspaceRead
-from portal_app.services import audit, sessions, tokens, workspaces
+from portal_app.services import access, audit, sessions, tokens, workspaces
 from portal_app.services.errors import NotFound, RateLimited
 from portal_app.services.sessions import IssuedSession
 
@@ -277,6 +277,9 @@ def complete_onboarding(
     """A signed-in staff user creates a workspace, becomes its owner and the session switches to it."""
     principal = sessions.resolve(session, token)
     if principal is None or principal.kind is not SessionKind.STAFF or principal.user_id is None:
+        kind = "anonymous" if principal is None else principal.kind.value
+        who = None if principal is None else principal.user_id or principal.contact_id
+        access.log_authorization_failure(kind, who, "create-workspace", None)
         raise NotFound()
     ws = workspaces.create_workspace(
         session, principal.user_id, name=name, slug=slug, portal_enabled=portal_enabled

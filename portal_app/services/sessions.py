@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -163,11 +164,21 @@ def end_session(session: Session, token: str | None, *, commit: bool = True) -> 
         session.commit()
 
 
+def _refuse_switch(row: AuthSession | None, what: str, target: int) -> NoReturn:
+    """A switch asked for by no session or the wrong kind of session: logged, then the answer of a missing target."""
+    if row is None:
+        access.log_authorization_failure("anonymous", None, what, target)
+    else:
+        access.log_authorization_failure(row.kind.value, row.user_id or row.contact_id, what, target)
+    raise NotFound()
+
+
 def switch_workspace(session: Session, token: str | None, workspace_id: int) -> StaffActor:
     """Point a staff session at another workspace the user belongs to; ``NotFound`` otherwise."""
     row = _row(session, token)
     if row is None or row.kind is not SessionKind.STAFF or row.user_id is None:
-        raise NotFound()
+        _refuse_switch(row, "switch-workspace", workspace_id)
+    assert row is not None and row.user_id is not None
     actor = access.resolve_staff(session, user_id=row.user_id, workspace_id=workspace_id)
     row.workspace_id = workspace_id
     session.add(row)
@@ -179,7 +190,8 @@ def switch_account(session: Session, token: str | None, account_id: int) -> Cont
     """Point a contact session at another account the contact is linked to; ``NotFound`` otherwise."""
     row = _row(session, token)
     if row is None or row.kind is not SessionKind.CONTACT or row.contact_id is None:
-        raise NotFound()
+        _refuse_switch(row, "switch-account", account_id)
+    assert row is not None and row.contact_id is not None
     actor = access.resolve_contact(session, contact_id=row.contact_id, account_id=account_id)
     row.account_id = account_id
     session.add(row)

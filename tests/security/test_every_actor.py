@@ -6,13 +6,20 @@ tab whose route ``id`` points at A's record of the page's kind; the handler runs
 page's ``load`` with: forged ids of A's records (as arguments and inside forms), a dict, a huge int, a negative
 and a string. Afterwards: no table changed (row counts, max id, max updated_at), no session row changed, no
 exception escaped a handler, and no browser-bound var of the tab holds a name or number of A's records.
+
+Each attacker also runs the same calls on a twin tab naming ids that exist nowhere: the events answered and the
+browser-bound vars must be the same (the ids the client itself sent masked out), so a refusal never tells "exists,
+not yours" from "does not exist". Members of A who may read the page but not act are exempt from that twin check
+(they see the record by right). Every refusal that consulted the database leaves a line on ``portal.security``.
 """
 
 from __future__ import annotations
 
 import inspect
+import logging
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -41,6 +48,8 @@ from models import (  # noqa: E402
 from portal_app.services import sessions  # noqa: E402
 from portal_app.services.permissions import ROLE_PERMISSIONS, Permission  # noqa: E402
 from portal_app.settings import get_settings  # noqa: E402
+from state.base import BaseState  # noqa: E402
+from state.pages import GATE_LOADING, GATE_READY  # noqa: E402
 from tests.aio import run_async  # noqa: E402
 from tests.conftest import _wipe  # noqa: E402
 from tests.factories import Tenant, make_contact, make_task, make_tenant, make_user  # noqa: E402
@@ -91,7 +100,7 @@ CONTACT_KINDS = {
 
 # Pages whose actions act on the actor's own workspace (settings): staff of B legitimately change B there, and the
 # forged small ids hit B's own rows. Their cross-workspace ids are refused in tests/state/test_page_states.py.
-OWN_WORKSPACE_STATES = {"SettingsState"}
+OWN_WORKSPACE_STATES = {"SettingsState", "AuditLogState.verify"}
 
 
 @pytest.fixture(scope="module")
@@ -205,20 +214,28 @@ def forbidden_markers(world: World, actor: str, kind: str) -> list[str]:
     return [MARK] if actor == "contact of another account" else [MARK, WS_MARK]
 
 
-def forged_values(world: World, route_id: int) -> list[Any]:
-    """What a forged client sends as each argument: the victim's ids, then wrong types."""
+MISSING = 987_654  # no row of any table has this id: the twin call that every refusal must answer the same
+
+
+def forged_values(world: World, route_id: int, *, missing: bool = False) -> list[Any]:
+    """What a forged client sends as each argument: the victim's ids (or, for the twin, ids of nothing), then wrong
+    types."""
     a = world.a
+
+    def rid(value: int | None) -> int | None:
+        return MISSING if missing else value
+
     form = {
-        "id": route_id,
-        "account_id": world.records["account"],
-        "workspace_id": a.ws.id,
-        "invoice_id": world.records["invoice"],
-        "estimate_id": world.records["estimate"],
-        "item_id": route_id,
-        "thread_id": world.records["thread"],
-        "membership_id": a.owner.membership_id,
-        "contact_id": a.contact.contact_id,
-        "assignee": a.owner.membership_id,
+        "id": rid(route_id),
+        "account_id": rid(world.records["account"]),
+        "workspace_id": rid(a.ws.id),
+        "invoice_id": rid(world.records["invoice"]),
+        "estimate_id": rid(world.records["estimate"]),
+        "item_id": rid(route_id),
+        "thread_id": rid(world.records["thread"]),
+        "membership_id": rid(a.owner.membership_id),
+        "contact_id": rid(a.contact.contact_id),
+        "assignee": rid(a.owner.membership_id),
         "role": "owner",
         "status": "accepted",
         "decision": "approve",
@@ -231,13 +248,36 @@ def forged_values(world: World, route_id: int) -> list[Any]:
         "signature": "Forged",
         "title": "Forged",
     }
-    return [route_id, str(route_id), form, {"$ne": None}, 10**30, -1, "abc", None, True]
+    first = rid(route_id)
+    return [first, str(first), form, {"$ne": None}, 10**30, -1, "abc", None, True]
 
 
-def call_handler(state: rx.State, name: str, args: tuple[Any, ...]) -> None:
+def call_handler(state: rx.State, name: str, args: tuple[Any, ...]) -> Any:
     result = getattr(type(state), name).fn(state, *args)
     if inspect.iscoroutine(result):
-        run_async(result)
+        return run_async(result)
+    if inspect.isgenerator(result):
+        return list(result)
+    return result
+
+
+def answer(result: Any) -> str:
+    """What a handler's answer tells the browser: the events it sends back (toasts with their words, redirects,
+    handlers to run next), independent of object identity."""
+    items = result if isinstance(result, (list, tuple)) else [result]
+    out = []
+    for item in items:
+        if item is None:
+            continue
+        handler = getattr(item, "handler", None)
+        if handler is not None:  # an EventSpec: which handler, with which arguments
+            args = ", ".join(str(value) for _, value in item.args)
+            out.append(f"{getattr(handler.fn, '__qualname__', handler.fn)}({args})")
+        elif hasattr(item, "fn"):  # an EventHandler to run next
+            out.append(str(getattr(item.fn, "__qualname__", item.fn)))
+        else:
+            out.append(repr(item))
+    return " ; ".join(out)
 
 
 def arities(state_cls: type[rx.State], name: str) -> int:
@@ -263,12 +303,105 @@ def snapshot(engine: sa.Engine) -> dict[str, tuple[Any, ...]]:
     return out
 
 
-def browser_vars(state: rx.State) -> str:
+def browser_vars(state: rx.State) -> dict[str, Any]:
     """Everything the tab would send to the browser (every state of its branch, computed vars included)."""
     root: Any = state
     while root.parent_state is not None:
         root = root.parent_state
-    return repr(root.dict())
+    return root.dict()  # type: ignore[no-any-return]
+
+
+def echoed(tree: Any, ids: set[int]) -> str:
+    """The browser-bound vars with the ids the forged client itself sent masked out: its router data, the links a
+    page builds from the route ``id`` (a form's "Cancel" back to ``/app/invoices/<id>``) and a select's value."""
+    text = repr(tree)
+    for value in ids:
+        for spelled in (
+            f"'id': '{value}'",
+            f"/{value}'",
+            f"/{value}?",
+            f"_value': '{value}'",
+            f"_value_rx_state_': '{value}'",
+        ):
+            text = text.replace(spelled, spelled.replace(str(value), "<sent id>"))
+    return text
+
+
+def refused(tab: rx.State, answers: list[str]) -> bool:
+    """Whether the tab was turned away: its page shows a gate (sign in, no access, not found) or an answer said no.
+    (Staff of another workspace on a list page are not refused: they see their own workspace's list.)"""
+    gate = getattr(tab, "gate", GATE_READY)
+    words = ("Not found", "not available", "permission", "sign in", "Sign in")
+    return gate not in (GATE_READY, GATE_LOADING) or any(w in a for a in answers for w in words)
+
+
+def may_read(actor: str, state_name: str, kind: str) -> bool:
+    """Whether ``actor`` is a member of the victim's workspace who may read the page (only not act on it): they
+    see the record, so their answer differs from a missing record's by design."""
+    page_kind = HANDLERS.get(f"{state_name}.load", kind)
+    member = actor.startswith("staff ") and actor != "staff of another workspace"
+    return member and actor not in attackers(page_kind)
+
+
+class SecurityLog(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def security_log() -> Iterator[SecurityLog]:
+    handler = SecurityLog()
+    logger = logging.getLogger("portal.security")
+    old_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(old_level)
+
+
+@pytest.fixture
+def db_opens(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times a handler opened a database session (a handler that never does has nothing to refuse)."""
+    opened = [0]
+    original = BaseState._db
+
+    @contextmanager
+    def counting(self: BaseState) -> Iterator[Session]:
+        opened[0] += 1
+        with original(self) as session:
+            yield session
+
+    monkeypatch.setattr(BaseState, "_db", counting)
+    return opened
+
+
+def run_as(
+    world: World, cls: type[rx.State], name: str, actor: str, route_id: int, values: list[Any]
+) -> tuple[list[str], list[str], rx.State]:
+    """One forged tab of ``actor`` on ``cls``: the handler before and after the page's load, with each value.
+    Returns (answers, exceptions that escaped, the tab)."""
+    n_args = arities(cls, name)
+    tab = page_state(cls, world.tokens[actor], path="/x", params={"id": str(route_id)})
+    calls = [tuple([v] * n_args) for v in values] if n_args else [()]
+    answers: list[str] = []
+    escaped: list[str] = []
+    for when in ("before load", "after load"):
+        if when == "after load" and name != "load" and "load" in cls.event_handlers:
+            try:
+                answers.append(answer(call_handler(tab, "load", ())))
+            except Exception as exc:  # noqa: BLE001
+                escaped.append(f"{actor} load: {exc!r}")
+        for args in calls:
+            try:
+                answers.append(answer(call_handler(tab, name, args)))
+            except Exception as exc:  # noqa: BLE001
+                escaped.append(f"{actor} {when} {args!r:.60}: {exc!r}")
+    return answers, escaped, tab
 
 
 ATTACKED = sorted(
@@ -277,38 +410,48 @@ ATTACKED = sorted(
 
 
 @pytest.mark.parametrize("handler", ATTACKED)
-def test_handler_refuses_every_actor_without_access(world: World, engine: sa.Engine, handler: str) -> None:
+def test_handler_refuses_every_actor_without_access(
+    world: World, engine: sa.Engine, handler: str, security_log: SecurityLog, db_opens: list[int]
+) -> None:
+    """Per actor who may not call ``handler``: nothing written, nothing leaked, nothing raised; the same answer
+    (events and browser-bound vars) as the same calls naming records that do not exist; and every refusal that
+    consulted the database left a line on the security log."""
     state_name, name = handler.split(".")
     cls = handler_names()[handler]
     kind = HANDLERS[handler]
     route_kind = ROUTE_KIND.get(state_name, "account")
     route_id = world.records[route_kind]
-    values = forged_values(world, route_id)
-    n_args = arities(cls, name)
     before = snapshot(engine)
     escaped: list[str] = []
     leaked: list[str] = []
+    differs: list[str] = []
+    unlogged: list[str] = []
     for actor in attackers(kind):
-        if actor == "staff of another workspace" and state_name in OWN_WORKSPACE_STATES:
+        if actor == "staff of another workspace" and OWN_WORKSPACE_STATES & {state_name, handler}:
             continue
-        tab = page_state(cls, world.tokens[actor], path="/x", params={"id": str(route_id)})
-        calls = [tuple([v] * n_args) for v in values] if n_args else [()]
-        for when in ("before load", "after load"):
-            if when == "after load" and name != "load" and "load" in cls.event_handlers:
-                try:
-                    call_handler(tab, "load", ())
-                except Exception as exc:  # noqa: BLE001
-                    escaped.append(f"{actor} load: {exc!r}")
-            for args in calls:
-                try:
-                    call_handler(tab, name, args)
-                except Exception as exc:  # noqa: BLE001
-                    escaped.append(f"{actor} {when} {args!r:.60}: {exc!r}")
+        logged, opened = len(security_log.records), db_opens[0]
+        answers, raised, tab = run_as(world, cls, name, actor, route_id, forged_values(world, route_id))
+        escaped += raised
         seen = browser_vars(tab)
-        if any(m in seen for m in forbidden_markers(world, actor, kind)):
+        if any(m in repr(seen) for m in forbidden_markers(world, actor, kind)):
             leaked.append(actor)
+        if refused(tab, answers) and db_opens[0] > opened and len(security_log.records) == logged:
+            unlogged.append(actor)
+        twin_answers, raised, twin = run_as(
+            world, cls, name, actor, MISSING, forged_values(world, route_id, missing=True)
+        )
+        escaped += raised
+        sent = {route_id, *world.records.values(), world.a.ws.id or 0, world.a.owner.membership_id}
+        victim = (answers, echoed(seen, sent))
+        if not may_read(actor, state_name, kind) and victim != (
+            twin_answers,
+            echoed(browser_vars(twin), {MISSING}),
+        ):
+            differs.append(f"{actor}: {answers[:3]} vs {twin_answers[:3]}")
     after = snapshot(engine)
     changed = {t: (before[t], after[t]) for t in before if before[t] != after[t]}
     assert not changed, f"{handler} changed the database: {changed}"
     assert not escaped, f"{handler} raised: {escaped[:5]}"
     assert not leaked, f"{handler} put the victim's data in the state of: {leaked}"
+    assert not differs, f"{handler} answered the victim's ids unlike missing ones: {differs[:3]}"
+    assert not unlogged, f"{handler} refused without a line on the security log: {unlogged}"
