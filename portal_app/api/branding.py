@@ -97,7 +97,7 @@ async def logo(request: Request) -> Response:
             "Content-Disposition": 'inline; filename="logo.png"',
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": LOGO_CACHE,
-            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Content-Security-Policy": "default-src 'none'; sandbox; frame-ancestors 'none'",
         },
     )
 

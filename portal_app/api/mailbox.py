@@ -167,7 +167,10 @@ async def mailbox(request: Request) -> Response:
 
 # The HTML part as a mail client would show it: scripts, forms and frames off; images from anywhere (the logo is
 # on the public logo route) and inline styles, as mails use them.
-_MAIL_HTML_CSP = "default-src 'none'; img-src http: https: data:; style-src 'unsafe-inline'; sandbox"
+_MAIL_HTML_CSP = (
+    "default-src 'none'; img-src http: https: data:; style-src 'unsafe-inline'; sandbox; "
+    "frame-ancestors 'none'"
+)
 
 
 def _mail_html(mail_id: int) -> str | None:

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from starlette.responses import PlainTextResponse, Response
 
 NO_STORE = "private, no-store"
-ATTACHMENT_CSP = "default-src 'none'; sandbox"
+ATTACHMENT_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
 
 
 def disposition(kind: str, filename: str) -> str:

@@ -63,6 +63,10 @@ def build_asgi_app() -> Any:
         )
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
+        # Every page and state module is imported here first, in the main registration context: imported for the
+        # first time inside the fork, the state classes would be registered there only, and a state tree built
+        # later by another test would miss them ("Invalid path" when a router change marks their vars dirty).
+        importlib.import_module("portal_app.portal_app")
         with RegistrationContext.ensure_context().fork():
             spec.loader.exec_module(module)
             return module.app()

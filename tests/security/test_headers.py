@@ -151,6 +151,7 @@ def test_every_route_family_carries_the_security_headers(
     csp = resp.headers["content-security-policy"]
     if name in OWN_POLICY:
         assert "default-src 'none'" in csp and "sandbox" in csp
+        assert "frame-ancestors 'none'" in csp
         assert resp.headers["x-frame-options"] == "DENY"  # framing refused for these too
     else:
         directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))

@@ -245,7 +245,7 @@ def test_stored_inert_and_served_only_as_its_sniffed_type(
         assert got.headers["content-type"].split(";")[0] == sniffed
         assert got.headers["content-disposition"].startswith("attachment;")
         assert got.headers["x-content-type-options"] == "nosniff"
-        assert got.headers["content-security-policy"] == "default-src 'none'; sandbox"
+        assert got.headers["content-security-policy"] == "default-src 'none'; sandbox; frame-ancestors 'none'"
     # The reviewer's inline preview: the same sniffed type, nosniff, nothing may load, framed only by the app.
     shown = get(asgi, download_path(row.id, preview=True), world.tokens["finance"])
     assert shown.status_code == 200 and shown.headers["content-type"].split(";")[0] == sniffed
