@@ -49,7 +49,9 @@ class AuthSession(SQLModel, table=True):
 
 
 class OidcLogin(SQLModel, table=True):
-    """One pending authorization-code flow: state, nonce and PKCE verifier, single-use and short-lived.
+    """One pending authorization-code flow, single-use and short-lived: the state's hash, what to open and where to
+    land. The nonce and PKCE verifier are not stored: they are derived from the state under the session secret
+    (``identity.login_secrets``), so no row or SQL log line holds a value that could redeem a stolen code.
 
     Kept server-side (not in a cookie) so a replayed state is refused even with the original browser cookie.
     """
@@ -59,8 +61,6 @@ class OidcLogin(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     state_hash: str = Field(max_length=64, unique=True)
-    nonce: str = Field(max_length=100)
-    code_verifier: str = Field(max_length=128)
     purpose: SessionKind = Field(sa_column=enum_column(SessionKind, nullable=False))
     next_path: str = Field(default="", max_length=300)
     client_hash: str = Field(default="", max_length=64)  # hashed client address, for rate limiting only

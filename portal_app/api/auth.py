@@ -228,9 +228,9 @@ class _Login:
 def _consume(state: str | None) -> _Login:
     with session_scope() as db:
         row = identity.consume_login(db, state)
-        return _Login(
-            purpose=row.purpose, nonce=row.nonce, code_verifier=row.code_verifier, next_path=row.next_path
-        )
+        assert state is not None  # consume_login refused anything else
+        nonce, verifier = identity.login_secrets(state)
+        return _Login(purpose=row.purpose, nonce=nonce, code_verifier=verifier, next_path=row.next_path)
 
 
 def _complete(

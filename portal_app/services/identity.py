@@ -5,9 +5,10 @@ The HTTP layer (``portal_app/api/auth.py``) runs the OIDC flow and hands over on
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -30,6 +31,7 @@ from models.schemas import WorkspaceRead
 from portal_app.services import access, audit, sessions, tokens, workspaces
 from portal_app.services.errors import NotFound, RateLimited
 from portal_app.services.sessions import IssuedSession
+from portal_app.settings import get_settings
 
 log = logging.getLogger("portal.security")
 
@@ -71,10 +73,24 @@ def safe_next(path: str | None, default: str) -> str:
     return default
 
 
+def login_secrets(state: str) -> tuple[str, str]:
+    """The nonce and PKCE verifier of the sign-in started with ``state``: HMAC-SHA256 of the state under the session
+    secret, so they are never stored. The state travels in URLs; without the secret nobody can derive the verifier
+    from it. (A sign-in pending while the secret is rotated fails once and is started again.)"""
+    key = get_settings().session_secret.get_secret_value().encode()
+
+    def derive(label: str) -> str:
+        digest = hmac.new(key, f"oidc-{label}\0{state}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()  # 43 characters: what PKCE asks for
+
+    return derive("nonce"), derive("pkce-verifier")
+
+
 def start_login(
     session: Session, *, purpose: SessionKind, next_path: str = "", client: str = ""
 ) -> PendingLogin:
-    """Store a new single-use state / nonce / PKCE verifier. ``RateLimited`` after too many starts per client."""
+    """Store a new single-use state (its hash); the nonce and PKCE verifier come from ``login_secrets``.
+    ``RateLimited`` after too many starts per client."""
     now = utcnow()
     ch = client_hash(client)
     recent = session.scalar(
@@ -85,14 +101,12 @@ def start_login(
     if (recent or 0) >= LOGIN_RATE_LIMIT:
         log.warning("sign-in rate limited", extra={"client": ch[:12]})
         raise RateLimited()
-    pending = PendingLogin(
-        state=tokens.new_token(), nonce=tokens.new_token(), code_verifier=secrets.token_urlsafe(64)
-    )
+    state = tokens.new_token()
+    nonce, verifier = login_secrets(state)
+    pending = PendingLogin(state=state, nonce=nonce, code_verifier=verifier)
     session.add(
         OidcLogin(
             state_hash=tokens.hash_token(pending.state),
-            nonce=pending.nonce,
-            code_verifier=pending.code_verifier,
             purpose=purpose,
             next_path=next_path[:300],
             client_hash=ch,

@@ -175,7 +175,12 @@ def test_operator_sign_in_only_for_listed_emails(session, monkeypatch):
 def test_login_state_is_single_use_and_expires(session):
     pending = identity.start_login(session, purpose=SessionKind.STAFF, client="1.2.3.4")
     row = identity.consume_login(session, pending.state)
-    assert row.nonce == pending.nonce and row.code_verifier == pending.code_verifier
+    assert row.state_hash != pending.state and row.purpose is SessionKind.STAFF
+    # Nonce and verifier are derived from the state under the session secret, stored nowhere.
+    assert identity.login_secrets(pending.state) == (pending.nonce, pending.code_verifier)
+    assert pending.nonce != pending.code_verifier and 43 <= len(pending.code_verifier) <= 128
+    stored = " ".join(str(v) for v in row.model_dump().values())
+    assert pending.nonce not in stored and pending.code_verifier not in stored
     with pytest.raises(NotFound):
         identity.consume_login(session, pending.state)
     late = identity.start_login(session, purpose=SessionKind.STAFF, client="1.2.3.4")
