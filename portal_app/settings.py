@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     session_idle_minutes: int = 60 * 8
     session_absolute_hours: int = 24 * 7
     upload_max_bytes: int = 10 * 1024 * 1024
+    # An upload whose body stops arriving for this long, or takes longer than the total, is refused (408): a stalled
+    # client must not hold a connection and a buffer open for as long as it likes.
+    upload_idle_seconds: float = 30.0
+    upload_total_seconds: float = 600.0
     account_quota_bytes: int = 200 * 1024 * 1024
 
     load_demo_data: bool = True

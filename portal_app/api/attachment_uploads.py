@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -30,10 +30,10 @@ from portal_app.api.uploads import (
     REFUSED,
     UPLOAD_HEADER,
     _not_found,
-    _read_body,
     _too_large,
     allowed_origins,
     answer,
+    read_upload_body,
     upload_clients,
 )
 from portal_app.db import session_scope
@@ -114,14 +114,9 @@ async def upload_attachment(request: Request) -> Response:
         refused = await run_in_threadpool(_precheck, token, thread_id, message_id)
         if refused is not None:
             return refused
-        try:
-            data = await _read_body(request, limit)
-        except ClientDisconnect:
-            return answer(400, "The upload was interrupted. Please try again.", field="file")
-        if data is None:
-            return _too_large(limit)
-        if not data:
-            return answer(400, "Choose a file to send.", field="file")
+        data = await read_upload_body(request, limit, what="attachment")
+        if isinstance(data, JSONResponse):
+            return data
         key = request.headers.get("x-idempotency-key", "")
         return await run_in_threadpool(_submit, token, thread_id, message_id, _filename(request), key, data)
     except NotFound:

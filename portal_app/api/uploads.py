@@ -20,6 +20,7 @@ Every answer is JSON the page's script shows as is: ``{"ok": true, "message", "i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable
@@ -200,14 +201,52 @@ def _validation_field(message: str) -> str:
     return "file"
 
 
+class UploadStalled(Exception):
+    """The body stopped arriving (``upload_idle_seconds``) or took longer than ``upload_total_seconds``."""
+
+
+STALLED = "The upload stalled and was stopped: nothing was stored. Please try again."
+
+
 async def _read_body(request: Request, limit: int) -> bytes | None:
-    """The body, or None as soon as it passes ``limit`` (at most ``limit`` plus one chunk is ever held)."""
+    """The body, or None as soon as it passes ``limit`` (at most ``limit`` plus one chunk is ever held).
+    ``UploadStalled`` when no chunk arrives within the idle time or the whole body not within the total time."""
+    settings = get_settings()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settings.upload_total_seconds
+    chunks = request.stream().__aiter__()
     body = bytearray()
-    async for chunk in request.stream():
+    while True:
+        wait = min(settings.upload_idle_seconds, deadline - loop.time())
+        if wait <= 0:
+            raise UploadStalled()
+        try:
+            chunk = await asyncio.wait_for(chunks.__anext__(), wait)
+        except StopAsyncIteration:
+            return bytes(body)
+        except TimeoutError:
+            raise UploadStalled() from None
         body += chunk
         if len(body) > limit:
             return None
-    return bytes(body)
+
+
+async def read_upload_body(request: Request, limit: int, *, what: str) -> bytes | JSONResponse:
+    """The whole non-empty body under ``limit``, or the answer for a body that was cut, stalled, too large or empty
+    (nothing is stored in any of those cases)."""
+    try:
+        data = await _read_body(request, limit)
+    except ClientDisconnect:
+        return answer(400, "The upload was interrupted. Please try again.", field="file")
+    except UploadStalled:
+        log.info("%s upload stalled and was stopped", what, extra={"path": request.url.path})
+        return answer(408, STALLED, field="file")
+    if data is None:
+        log.info("%s upload over the size limit", what, extra={"path": request.url.path})
+        return _too_large(limit)
+    if not data:
+        return answer(400, "Choose a file to send.", field="file")
+    return data
 
 
 @dataclass(frozen=True)
@@ -254,15 +293,9 @@ async def guarded_upload(
         refused = await run_in_threadpool(steps.precheck, token)
         if refused is not None:
             return refused
-        try:
-            data = await _read_body(request, limit)
-        except ClientDisconnect:
-            return answer(400, "The upload was interrupted. Please try again.", field="file")
-        if data is None:
-            log.info("%s upload over the size limit", what, extra={"path": request.url.path})
-            return _too_large(limit)
-        if not data:
-            return answer(400, "Choose a file to send.", field="file")
+        data = await read_upload_body(request, limit, what=what)
+        if isinstance(data, JSONResponse):
+            return data
         return await run_in_threadpool(steps.submit, token, data)
     except NotFound:
         return _not_found()

@@ -6,10 +6,13 @@ earlier uploads are untouched. The harness is in ``upload_support.py``.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
 
+from portal_app.api.uploads import STALLED
+from portal_app.settings import get_settings
 from tests.aio import run_async
 from tests.security import upload_support
 from tests.security.upload_support import (
@@ -30,13 +33,12 @@ fresh_upload_limiter, system_tmp = upload_support.fresh_upload_limiter, upload_s
 # -- a slow upload that never finishes ---------------------------------------------------------------------------
 
 
-def _raw_post(app: Any, w: World, route: str, *, then: str) -> list[dict[str, Any]]:
-    """POST the first chunk of a file, then either stall forever (the server gives up: the task is cancelled, as
-    on a timeout or shutdown) or cut the connection. Returns the ASGI messages the app sent."""
+def _scope(w: World, route: str, name: str) -> dict[str, Any]:
+    """The ASGI scope of an upload POST to ``route`` as the harness's signed-in actor would send it."""
     url = route_url(w, route)
     path, _, query = url.partition("?")
-    headers = upload_headers(w, route, "slow.pdf")
-    scope = {
+    headers = upload_headers(w, route, name)
+    return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -50,6 +52,13 @@ def _raw_post(app: Any, w: World, route: str, *, then: str) -> list[dict[str, An
         "query_string": query.encode(),
         "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
     }
+
+
+def _raw_post(app: Any, w: World, route: str, *, then: str) -> list[dict[str, Any]]:
+    """POST the first chunk of a file, then stall forever and either let the app's own idle timeout answer
+    (``then="wait"``) or give up first (``"stall"``: the task is cancelled, as when the server shuts down), or cut
+    the connection (``"cut"``). Returns the ASGI messages the app sent."""
+    scope = _scope(w, route, "slow.pdf")
     first = (real_png() if route == "logo" else PDF)[:40]
     sent: list[dict[str, Any]] = []
 
@@ -72,7 +81,7 @@ def _raw_post(app: Any, w: World, route: str, *, then: str) -> list[dict[str, An
             sent.append(message)
 
         task = asyncio.create_task(app(scope, receive, send))
-        if then == "cut":
+        if then in ("cut", "wait"):
             await asyncio.wait_for(task, timeout=10)
             return
         await asyncio.wait_for(stalled.wait(), timeout=10)
@@ -92,6 +101,50 @@ def test_a_stalled_upload_stores_nothing_and_leaves_no_temp_file(asgi: Any, worl
     after = snapshot(world)
     assert after == before and after.system_tmp == {}
     assert_earlier_uploads_untouched(asgi, world)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_the_app_stops_a_stalled_upload_itself(
+    asgi: Any, world: World, route: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No body chunk within ``upload_idle_seconds``: the app answers 408 on its own (the client does not get to
+    hold the connection and its buffer open), stores nothing and leaves no temp file."""
+    monkeypatch.setattr(get_settings(), "upload_idle_seconds", 0.3)
+    before = snapshot(world)
+    sent = _raw_post(asgi, world, route, then="wait")
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert start["status"] == 408
+    assert json.loads(body) == {"ok": False, "message": STALLED, "field": "file"}
+    after = snapshot(world)
+    assert after == before and after.system_tmp == {}
+    assert_earlier_uploads_untouched(asgi, world)
+
+
+def test_an_upload_slower_than_the_total_time_is_stopped(
+    asgi: Any, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trickle (a chunk every 50 ms, never idle long) still ends at ``upload_total_seconds``."""
+    monkeypatch.setattr(get_settings(), "upload_total_seconds", 0.5)
+    scope = _scope(world, "proof", "trickle.pdf")
+    sent: list[dict[str, Any]] = []
+    before = snapshot(world)
+
+    async def go() -> None:
+        async def receive() -> dict[str, Any]:
+            await asyncio.sleep(0.05)
+            return {"type": "http.request", "body": b"%", "more_body": True}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await asyncio.wait_for(asgi(scope, receive, send), timeout=10)
+
+    run_async(go())
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] == 408
+    after = snapshot(world)
+    assert after == before and after.system_tmp == {}
 
 
 @pytest.mark.parametrize("route", ROUTES)
