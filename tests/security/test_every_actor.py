@@ -318,6 +318,7 @@ def echoed(tree: Any, ids: set[int]) -> str:
     for value in ids:
         for spelled in (
             f"'id': '{value}'",
+            f"'id_rx_state_': '{value}'",  # the root state's route-argument var, once the app has added its pages
             f"/{value}'",
             f"/{value}?",
             f"_value': '{value}'",
