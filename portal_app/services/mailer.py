@@ -20,7 +20,7 @@ import re
 import smtplib
 import ssl
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -328,65 +328,12 @@ def deliver_outbox(session: Session, *, batch: int = 50) -> int:
     return _deliver(session, batch=batch).sent
 
 
-# The daily digest (notify.daily_digests) is queued by the first round of the mail loop after this hour (UTC) each
-# day, in every worker: the digest itself queues each (member, day) mail once, under the workspace's row lock.
-DIGEST_HOUR_UTC = 6
-_digest_day: date | None = None  # the last day this process queued (or checked) the digests
-
-
-def run_daily_digest(session: Session, *, now: datetime | None = None) -> int | None:
-    """Queue today's digests once per process and day, from ``DIGEST_HOUR_UTC`` on; ``None`` when not due yet.
-
-    Errors are logged (kind only) and retried on a later round; they never stop the outbox from draining."""
-    global _digest_day
-    now = now or utcnow()
-    today = now.date()
-    if _digest_day == today or now.hour < DIGEST_HOUR_UTC:
-        return None
-    from portal_app.services import notify
-
-    try:
-        count = notify.daily_digests(session, today=today)
-    except Exception as exc:  # noqa: BLE001  the mail loop must keep sending
-        session.rollback()
-        log.error("daily digest failed: %s", type(exc).__name__)
-        return None
-    _digest_day = today
-    return count
-
-
-# The reminder sweep (reminders.sweep) runs at most once per interval in each process; its database lease lets one
-# worker at a time run it, and its per-(contact, day) markers keep each reminder mail to one.
-REMINDER_INTERVAL = timedelta(minutes=10)
-_reminders_at: datetime | None = None  # when this process last started the sweep
-
-
-def run_reminders(session: Session, *, now: datetime | None = None) -> int | None:
-    """Sweep reminders when ``REMINDER_INTERVAL`` has passed since this process last did; ``None`` when not due.
-
-    Errors are logged (kind only) and retried after the interval; they never stop the outbox from draining."""
-    global _reminders_at
-    now = now or utcnow()
-    if _reminders_at is not None and now - _reminders_at < REMINDER_INTERVAL:
-        return None
-    _reminders_at = now
-    from portal_app.services import reminders
-
-    try:
-        return reminders.sweep(session, now=now)
-    except Exception as exc:  # noqa: BLE001  the mail loop must keep sending
-        session.rollback()
-        log.error("reminder sweep failed: %s", type(exc).__name__)
-        return None
-
-
 def _run_once() -> DeliveryReport:
     from portal_app.db import session_scope
+    from portal_app.services import periodic
 
     with session_scope() as session:
-        sweep_expired_links(session)
-        run_daily_digest(session)
-        run_reminders(session)
+        periodic.run_due(session)  # once per period across all workers (database leases)
         return _deliver(session)
 
 

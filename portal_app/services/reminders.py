@@ -25,10 +25,6 @@ import base64
 import hashlib
 import hmac
 import logging
-import os
-import socket
-import threading
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -59,7 +55,6 @@ from models import (
     IntakeStatus,
     Invoice,
     InvoiceStatus,
-    JobLease,
     Payment,
     ReminderDigest,
     ReminderPause,
@@ -70,7 +65,7 @@ from models import (
     utcnow,
 )
 from portal_app import formatting
-from portal_app.services import audit, branding, notifications, notify
+from portal_app.services import audit, branding, leases, notifications, notify
 from portal_app.services.access import (
     Actor,
     StaffActor,
@@ -1017,45 +1012,15 @@ def dry_run(session: Session, *, now: datetime) -> list[PlannedDigest]:
 
 def _acquire_lease(session: Session, holder: str, *, now: datetime) -> bool:
     """Take (or renew) the sweep's lease until ``now + LEASE_TTL``; False while another holder's is live."""
-    until = now + LEASE_TTL
-    result = session.execute(  # type: ignore[deprecated]
-        sa.update(JobLease)
-        .where(
-            col(JobLease.name) == LEASE_NAME,
-            sa.or_(col(JobLease.expires_at) <= now, col(JobLease.holder) == holder),
-        )
-        .values(holder=holder, expires_at=until)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount == 1:  # type: ignore[attr-defined]
-        session.commit()
-        return True
-    if session.get(JobLease, LEASE_NAME) is not None:
-        session.commit()
-        return False
-    try:
-        with session.begin_nested():
-            session.add(JobLease(name=LEASE_NAME, holder=holder, expires_at=until))
-            session.flush()
-    except IntegrityError:  # another worker created it first
-        session.commit()
-        return False
-    session.commit()
-    return True
+    return leases.acquire(session, LEASE_NAME, holder, until=now + LEASE_TTL, now=now)
 
 
 def _release_lease(session: Session, holder: str, *, now: datetime) -> None:
-    session.execute(  # type: ignore[deprecated]
-        sa.update(JobLease)
-        .where(col(JobLease.name) == LEASE_NAME, col(JobLease.holder) == holder)
-        .values(expires_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
+    leases.release(session, LEASE_NAME, holder, now=now)
 
 
 def _holder() -> str:
-    return f"{socket.gethostname()[:60]}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:12]}"
+    return leases.holder()
 
 
 def _send(

@@ -30,6 +30,7 @@ from portal_app.services import (
     invoices,
     mailer,
     notify,
+    periodic,
     snapshots,
     tasks,
     workspaces,
@@ -421,18 +422,19 @@ def test_daily_digest_once_per_member_and_day(session, two):
     assert notify.daily_digests(session, today=today + timedelta(days=1)) == 3
 
 
-def test_mail_loop_queues_the_digest_once_a_day_after_the_hour(session, two, monkeypatch):
+def test_mail_loop_queues_the_digest_once_a_day_after_the_hour(session, two):
     a, _ = two
     make_task(session, a.ws, account=a.account)
     session.commit()
-    monkeypatch.setattr(mailer, "_digest_day", None)
-    early = datetime(2026, 3, 2, mailer.DIGEST_HOUR_UTC - 1, 30, tzinfo=UTC)
-    assert mailer.run_daily_digest(session, now=early) is None
+    digest = tuple(j for j in periodic.JOBS if j.name == "daily-digest")
+    early = datetime(2026, 3, 2, periodic.DIGEST_HOUR_UTC - 1, 30, tzinfo=UTC)
+    assert periodic.run_due(session, now=early, jobs=digest) == {}
     later = early + timedelta(hours=1)
-    assert mailer.run_daily_digest(session, now=later) == 1
-    assert mailer.run_daily_digest(session, now=later + timedelta(hours=3)) is None  # done for today
-    monkeypatch.setattr(mailer, "_digest_day", None)  # another worker: the marker rows keep it to one mail
-    assert mailer.run_daily_digest(session, now=later) == 0
+    assert periodic.run_due(session, now=later, jobs=digest) == {"daily-digest": 1}
+    assert periodic.run_due(session, now=later + timedelta(hours=3), jobs=digest) == {}  # done for today
+    # Another worker with its own clock cannot run it again today either; tomorrow it is due again.
+    assert periodic.run_due(session, now=later + timedelta(hours=17), jobs=digest) == {}
+    assert periodic.run_due(session, now=later + timedelta(days=1), jobs=digest) == {"daily-digest": 1}
 
 
 def test_manage_digest_command(monkeypatch, capsys):

@@ -30,7 +30,7 @@ from models import (
     ReminderSent,
     Workspace,
 )
-from portal_app.services import mailer, notifications, reminders
+from portal_app.services import notifications, periodic, reminders
 from portal_app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.factories import Tenant, make_account, make_contact, make_tenant, n
 
@@ -682,20 +682,18 @@ def test_week_stats_counts_reminders_and_what_followed(session, two):
 def test_mail_loop_sweeps_at_most_once_per_interval(session, monkeypatch):
     seen: list[datetime] = []
     monkeypatch.setattr(reminders, "sweep", lambda s, *, now: seen.append(now) or 0)
-    monkeypatch.setattr(mailer, "_reminders_at", None)
+    job = tuple(j for j in periodic.JOBS if j.name == "reminders")
     start = at(D0)
-    assert mailer.run_reminders(session, now=start) == 0
-    assert mailer.run_reminders(session, now=start + timedelta(minutes=5)) is None
-    assert mailer.run_reminders(session, now=start + mailer.REMINDER_INTERVAL) == 0
-    assert seen == [start, start + mailer.REMINDER_INTERVAL]
+    assert periodic.run_due(session, now=start, jobs=job) == {"reminders": 0}
+    assert periodic.run_due(session, now=start + timedelta(minutes=5), jobs=job) == {}
+    assert periodic.run_due(session, now=start + periodic.REMINDER_INTERVAL, jobs=job) == {"reminders": 0}
+    assert seen == [start, start + periodic.REMINDER_INTERVAL]
 
     def broken(s, *, now):
         raise RuntimeError("database gone")
 
     monkeypatch.setattr(reminders, "sweep", broken)
-    assert (
-        mailer.run_reminders(session, now=start + 3 * mailer.REMINDER_INTERVAL) is None
-    )  # logged, not raised
+    assert periodic.run_due(session, now=start + 3 * periodic.REMINDER_INTERVAL, jobs=job) == {}  # logged
 
 
 def test_manage_remind_command(monkeypatch, capsys):
