@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PORTAL_", env_file=".env", extra="ignore")
 
     env: Environment = Environment.DEV
+    # Redis shared by several workers: Reflex keeps its state there (REFLEX_REDIS_URL) and the per-client rate
+    # limits count there too, so a limit holds across workers. Empty: one worker, limits in its memory.
+    redis_url: str = Field(default="", validation_alias=AliasChoices("PORTAL_REDIS_URL", "REFLEX_REDIS_URL"))
     database_url: str = Field(default=f"sqlite:///{PROJECT_ROOT / 'var' / 'portal.db'}")
     storage_dir: Path = PROJECT_ROOT / "var" / "private"
     # Keys the audit chain's HMAC (portal_app/services/audit.py): whoever can write to the database but does not

@@ -1,8 +1,12 @@
-"""Limits on redeeming links: per client in memory, per token in the token's own row.
+"""Limits on redeeming links: per client (shared across workers through Redis when configured), per token in the
+token's own row.
 
-Per client: sliding-window counters kept in memory, per process (each worker counts its own), bounded in size,
-never holding a raw address. Limits that protect a mailbox or a workspace are counted in the database by the
-services that own them; these slow down one client.
+Per client: sliding-window counters keyed by a hash of the client address (never the raw address). With
+``settings.redis_url`` (``PORTAL_REDIS_URL`` or Reflex's ``REFLEX_REDIS_URL``) every worker counts in one Redis
+sorted set per client, updated by one atomic script on Redis's own clock, so N workers do not multiply a limit by
+N. Without Redis (one worker) or while Redis does not answer, each process counts in its memory, bounded in size.
+Limits that protect a mailbox or a workspace are counted in the database by the services that own them; these slow
+down one client.
 
 Per token: every refused redemption of a known token (used, revoked, expired, wrong email, portal closed) bumps
 the row's ``refusals``. Only the first ``TOKEN_REFUSALS_AUDITED`` refusals write an audit event (which locks the
@@ -16,6 +20,7 @@ import hashlib
 import logging
 import threading
 import time
+import uuid
 from collections import deque
 from datetime import timedelta
 from typing import Any
@@ -27,6 +32,7 @@ from models import ContactInvitation, MagicLink, MemberInvitation
 from portal_app.services import audit
 from portal_app.services.access import lock_workspace
 from portal_app.services.errors import RateLimited
+from portal_app.settings import get_settings
 
 log = logging.getLogger("portal.security")
 
@@ -40,8 +46,52 @@ REDEEM_LIMITED = "Too many sign-in attempts came from your network. Please wait 
 TokenRow = ContactInvitation | MagicLink | MemberInvitation
 
 
+# Drop hits older than the window, refuse at the limit, else record this hit; on Redis's clock, atomically.
+_SLIDING_WINDOW = """
+local now = redis.call('TIME')
+local t = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local window = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', t - window)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], t, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000))
+return 1
+"""
+REDIS_PREFIX = "portal:rate:"
+
+
+class _Redis:
+    """One Redis connection pool per process and URL, with a short timeout; None after a failure, for a while."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clients: dict[str, Any] = {}
+        self._down_until = 0.0
+
+    def client(self, url: str) -> Any | None:
+        if not url or time.monotonic() < self._down_until:
+            return None
+        with self._lock:
+            if url not in self._clients:
+                import redis
+
+                self._clients[url] = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+            return self._clients[url]
+
+    def failed(self, exc: Exception) -> None:
+        if time.monotonic() >= self._down_until:
+            log.error("rate limits fall back to this worker's memory: Redis failed (%s)", type(exc).__name__)
+        self._down_until = time.monotonic() + 30.0
+
+
+_redis = _Redis()
+
+
 class ClientRateLimiter:
-    """A sliding-window counter per hashed client address."""
+    """A sliding-window counter per hashed client address: in Redis when configured (shared by every worker),
+    otherwise (or while Redis fails) in this process's memory."""
 
     def __init__(
         self, limit: int, window_seconds: float, max_clients: int = 10_000, *, name: str = "magic-client"
@@ -55,6 +105,24 @@ class ClientRateLimiter:
 
     def allow(self, client: str) -> bool:
         key = hashlib.sha256(f"{self.name}:{client}".encode()).hexdigest()
+        shared = _redis.client(get_settings().redis_url)
+        if shared is not None:
+            try:
+                return bool(
+                    shared.eval(
+                        _SLIDING_WINDOW,
+                        1,
+                        f"{REDIS_PREFIX}{self.name}:{key}",
+                        int(self.window * 1_000_000),
+                        self.limit,
+                        uuid.uuid4().hex,
+                    )
+                )
+            except Exception as exc:  # noqa: BLE001  Redis down or slow: this worker's own count still limits
+                _redis.failed(exc)
+        return self._allow_here(key)
+
+    def _allow_here(self, key: str) -> bool:
         now = time.monotonic()
         with self._lock:
             hits = self._hits.get(key)
@@ -77,8 +145,17 @@ class ClientRateLimiter:
                 del self._hits[key]
 
     def clear(self) -> None:
+        """Forget every count of this limiter (tests; an operator after an incident), here and in Redis."""
         with self._lock:
             self._hits.clear()
+        shared = _redis.client(get_settings().redis_url)
+        if shared is not None:
+            try:
+                keys = list(shared.scan_iter(match=f"{REDIS_PREFIX}{self.name}:*", count=500))
+                if keys:
+                    shared.delete(*keys)
+            except Exception as exc:  # noqa: BLE001
+                _redis.failed(exc)
 
 
 # One budget for every kind of link a client redeems, so switching kinds does not multiply it.
