@@ -1,8 +1,11 @@
 # Thin wrappers: the logic lives in scripts/.
-.PHONY: run dev test bench lint lock clean distclean
+.PHONY: run workers dev test bench lint lock clean distclean
 
 run:    ## Serve the app on http://localhost:3000 (compiled frontend, embedded defaults, demo data)
 	@bash scripts/run.sh prod
+
+workers: ## As run, with PORTAL_WORKERS (2) backend workers; needs REFLEX_REDIS_URL and a PostgreSQL PORTAL_DATABASE_URL
+	@bash scripts/run.sh workers
 
 dev:    ## Hot reload: frontend on :3000, backend on :8000
 	@bash scripts/run.sh dev

@@ -1,0 +1,123 @@
+"""A minimal client of the app's event socket, as the compiled frontend speaks it (no browser).
+
+Engine.IO v4 over a websocket at ``/_event/?EIO=4&transport=websocket&token=<client token>``, the Socket.IO
+namespace ``/_event``; an event is ``42/_event,["event", {"name", "payload", "router_data"}]`` and the server
+answers with ``["event", {"delta", "events", "final"}]`` updates (none for a no-op). The session cookie goes in the
+handshake's Cookie header, as the browser sends it. Used by the scale-out test and the socket benchmark.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import simple_websocket
+
+NAMESPACE = "/_event"
+
+
+class EventSocket:
+    def __init__(
+        self, base: str, *, cookie: str = "", token: str | None = None, timeout: float = 15.0
+    ) -> None:
+        """Connect to the backend at ``base`` (``http://127.0.0.1:8000``) as the client ``token`` (a new one by
+        default: it keys the client's Reflex state, as the browser's sessionStorage token does)."""
+        self.token = token or str(uuid.uuid4())
+        self.timeout = timeout
+        ws_base = base.replace("http://", "ws://", 1).replace("https://", "wss://", 1).rstrip("/")
+        url = f"{ws_base}{NAMESPACE}/?EIO=4&transport=websocket&token={self.token}"
+        headers = {"Cookie": cookie} if cookie else {}
+        self.ws = simple_websocket.Client.connect(url, headers=headers)
+        opened = self._recv_packet()
+        if not opened.startswith("0"):
+            raise ConnectionError(f"no Engine.IO open packet: {opened[:80]!r}")
+        self._send(f"40{NAMESPACE},")
+        while True:
+            packet = self._recv_packet()
+            if packet.startswith(f"40{NAMESPACE},"):
+                break
+            if packet.startswith(f"44{NAMESPACE},"):
+                raise ConnectionError(f"connection refused: {packet[:200]}")
+
+    def _send(self, packet: str) -> None:
+        self.ws.send(packet)
+
+    def _recv_packet(self, timeout: float | None = None) -> str:
+        """The next packet that is not a ping (pings are answered here)."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no answer from the event socket")
+            data = self.ws.receive(timeout=left)
+            if data is None:
+                continue
+            text = data.decode() if isinstance(data, bytes) else data
+            if text == "2":
+                self._send("3")
+                continue
+            return text
+
+    def emit(
+        self,
+        name: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        path: str = "/",
+        query: dict[str, str] | None = None,
+    ) -> None:
+        """Send one event to handler ``name`` (a state's full name and the handler: ``<state path>.<handler>``)
+        as if the page at ``path`` sent it."""
+        router_data: dict[str, Any] = {"pathname": path, "asPath": path}
+        if query:
+            router_data["query"] = query
+        body = json.dumps(["event", {"name": name, "payload": payload or {}, "router_data": router_data}])
+        self._send(f"42{NAMESPACE},{body}")
+
+    def updates(self, *, until_final: bool = True, timeout: float | None = None) -> list[dict[str, Any]]:
+        """The state updates the server sends for the last event, up to the one marked final."""
+        out: list[dict[str, Any]] = []
+        while True:
+            packet = self._recv_packet(timeout)
+            if not packet.startswith(f"42{NAMESPACE},"):
+                continue
+            kind, *args = json.loads(packet[len(f"42{NAMESPACE},") :])
+            if kind != "event" or not args:
+                continue
+            update = args[0]
+            out.append(update)
+            if not until_final or update.get("final", True):
+                return out
+
+    def call(
+        self,
+        name: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        path: str = "/",
+        query: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Send one event and merge the deltas of its updates: {state name: {var: value}}."""
+        self.emit(name, payload, path=path, query=query)
+        merged: dict[str, dict[str, Any]] = {}
+        for update in self.updates():
+            for state, values in (update.get("delta") or {}).items():
+                merged.setdefault(state, {}).update(values)
+        return merged
+
+    def close(self) -> None:
+        try:
+            self._send("41" + NAMESPACE + ",")
+        finally:
+            self.ws.close()
+
+
+def var(delta: dict[str, dict[str, Any]], state: str, name: str) -> Any:
+    """A var's value in a merged delta (Reflex suffixes var names with ``_rx_state_``)."""
+    values = delta.get(state, {})
+    for key in (name, f"{name}_rx_state_"):
+        if key in values:
+            return values[key]
+    raise KeyError(f"{state}.{name} not in the update: {sorted(values)[:20]}")
