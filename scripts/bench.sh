@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# make bench: run the benchmarks once they exist.
+# make bench: the benchmarks, one after the other; each prints its figures and writes them to bench/results.json.
+# Extra arguments go to bench/run.py (the service-call cases at two sizes).
 . "$(dirname "$0")/common.sh"
 
-if [ ! -f "$ROOT/bench/run.py" ]; then
-    echo "No benchmarks exist yet (bench/run.py is missing)."
-    exit 0
-fi
 ensure_venv
-exec "$PY" bench/run.py "$@"
+"$PY" bench/run.py "$@"
+log "Every page's data load at 1, 10 and 100 workspaces (bench/pages.py)"
+exec "$PY" bench/pages.py

@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 os.environ.setdefault("__REFLEX_SKIP_COMPILE", "1")
 
 from bench.generate import generate  # noqa: E402
+from bench.page_list import PAGES  # noqa: E402
 from models import (  # noqa: E402
     ApprovalRequest,
     Delivery,
@@ -47,44 +48,6 @@ from tests.security.test_every_actor import call_handler  # noqa: E402
 from tests.state.test_page_states import page_state, staff_token  # noqa: E402
 
 SMALL, LARGE = 4, 24
-
-# (state, who loads it, the page's path, the record kind its route [id] names or None)
-PAGES: list[tuple[str, str, str, str | None]] = [
-    ("PortalHomeState", "contact", "/portal", None),
-    ("PortalInvoicesState", "contact", "/portal/invoices", None),
-    ("PortalInvoiceState", "contact", "/portal/invoices/[id]", "invoice"),
-    ("PortalStatementsState", "contact", "/portal/statements", None),
-    ("PortalEstimatesState", "contact", "/portal/estimates", None),
-    ("PortalEstimateState", "contact", "/portal/estimates/[id]", "estimate"),
-    ("PortalApprovalsState", "contact", "/portal/approvals", None),
-    ("PortalApprovalState", "contact", "/portal/approvals/[id]", "approval"),
-    ("PortalDeliveriesState", "contact", "/portal/deliveries", None),
-    ("PortalDeliveryState", "contact", "/portal/deliveries/[id]", "delivery"),
-    ("PortalDocumentsState", "contact", "/portal/documents", None),
-    ("PortalDocumentState", "contact", "/portal/documents/[id]", "document"),
-    ("PortalMessagesState", "contact", "/portal/messages", None),
-    ("PortalThreadState", "contact", "/portal/messages/[id]", "thread"),
-    ("StaffHomeState", "owner", "/app", None),
-    ("AccountsListState", "owner", "/app/accounts", None),
-    ("AccountDetailState", "owner", "/app/accounts/[id]", "account"),
-    ("EstimatesListState", "owner", "/app/estimates", None),
-    ("EstimateDetailState", "owner", "/app/estimates/[id]", "estimate"),
-    ("InvoicesListState", "finance", "/app/invoices", None),
-    ("InvoiceDetailState", "finance", "/app/invoices/[id]", "invoice"),
-    ("StatementsState", "finance", "/app/statements", None),
-    ("ApprovalsListState", "owner", "/app/approvals", None),
-    ("ApprovalDetailState", "owner", "/app/approvals/[id]", "approval"),
-    ("DeliveriesListState", "owner", "/app/deliveries", None),
-    ("DeliveryDetailState", "owner", "/app/deliveries/[id]", "delivery"),
-    ("DocumentsListState", "owner", "/app/documents", None),
-    ("DocumentDetailState", "owner", "/app/documents/[id]", "document"),
-    ("MessagesInboxState", "owner", "/app/messages", None),
-    ("MessageThreadState", "owner", "/app/messages/[id]", "thread"),
-    ("ReviewQueueState", "finance", "/app/review", None),
-    ("TasksListState", "lead", "/app/tasks", None),
-    ("TaskDetailState", "lead", "/app/tasks/[id]", "task"),
-    ("AuditLogState", "owner", "/app/audit", None),
-]
 
 
 @dataclass
@@ -119,7 +82,7 @@ def _extra_kinds(db: Session, workspace_id: int, account_id: int, contact_id: in
                     workspace_id=workspace_id,
                     delivery_id=delivery.id,
                     status=status,
-                    happened_at=utcnow() - timedelta(days=3 - k),
+                    occurred_at=utcnow() - timedelta(days=3 - k),
                 )
             )
         for k in range(2):

@@ -1,0 +1,41 @@
+"""Every page the benchmarks and the N+1 guard load, with who loads it (no side effects: tests import it)."""
+
+from __future__ import annotations
+
+# (state, who loads it, the page's path, the record kind its route [id] names or None)
+PAGES: list[tuple[str, str, str, str | None]] = [
+    ("PortalHomeState", "contact", "/portal", None),
+    ("PortalInvoicesState", "contact", "/portal/invoices", None),
+    ("PortalInvoiceState", "contact", "/portal/invoices/[id]", "invoice"),
+    ("PortalStatementsState", "contact", "/portal/statements", None),
+    ("PortalEstimatesState", "contact", "/portal/estimates", None),
+    ("PortalEstimateState", "contact", "/portal/estimates/[id]", "estimate"),
+    ("PortalApprovalsState", "contact", "/portal/approvals", None),
+    ("PortalApprovalState", "contact", "/portal/approvals/[id]", "approval"),
+    ("PortalDeliveriesState", "contact", "/portal/deliveries", None),
+    ("PortalDeliveryState", "contact", "/portal/deliveries/[id]", "delivery"),
+    ("PortalDocumentsState", "contact", "/portal/documents", None),
+    ("PortalDocumentState", "contact", "/portal/documents/[id]", "document"),
+    ("PortalMessagesState", "contact", "/portal/messages", None),
+    ("PortalThreadState", "contact", "/portal/messages/[id]", "thread"),
+    ("StaffHomeState", "owner", "/app", None),
+    ("AccountsListState", "owner", "/app/accounts", None),
+    ("AccountDetailState", "owner", "/app/accounts/[id]", "account"),
+    ("EstimatesListState", "owner", "/app/estimates", None),
+    ("EstimateDetailState", "owner", "/app/estimates/[id]", "estimate"),
+    ("InvoicesListState", "finance", "/app/invoices", None),
+    ("InvoiceDetailState", "finance", "/app/invoices/[id]", "invoice"),
+    ("StatementsState", "finance", "/app/statements", None),
+    ("ApprovalsListState", "owner", "/app/approvals", None),
+    ("ApprovalDetailState", "owner", "/app/approvals/[id]", "approval"),
+    ("DeliveriesListState", "owner", "/app/deliveries", None),
+    ("DeliveryDetailState", "owner", "/app/deliveries/[id]", "delivery"),
+    ("DocumentsListState", "owner", "/app/documents", None),
+    ("DocumentDetailState", "owner", "/app/documents/[id]", "document"),
+    ("MessagesInboxState", "owner", "/app/messages", None),
+    ("MessageThreadState", "owner", "/app/messages/[id]", "thread"),
+    ("ReviewQueueState", "finance", "/app/review", None),
+    ("TasksListState", "lead", "/app/tasks", None),
+    ("TaskDetailState", "lead", "/app/tasks/[id]", "task"),
+    ("AuditLogState", "owner", "/app/audit", None),
+]
