@@ -27,7 +27,7 @@ from components.form import field_label
 from components.layout import band_style, brand_link, footer, viewer_area
 from components.session import sign_out_button
 from components.theme import palette_style
-from components.ui import visually_hidden
+from components.ui import named_icon, visually_hidden
 from portal_app import routes
 
 
@@ -100,15 +100,9 @@ def _skip_link() -> rx.Component:
     return rx.el.a("Skip to content", href=f"#{MAIN_ID}", class_name="kit-skip")
 
 
-def nav_icon(name: Var[str] | str, size: int = 16) -> rx.Component:
+def nav_icon(name: Var[str] | str, size: int = 16, **props: Any) -> rx.Component:
     """The icon of a navigation row (decorative: the link's text names it)."""
-    if not isinstance(name, Var):
-        return rx.icon(name if name in NAV_ICONS else "dot", size=size, aria_hidden="true")
-    return rx.match(
-        name,
-        *((icon, rx.icon(icon, size=size, aria_hidden="true")) for icon in NAV_ICONS),
-        rx.icon("dot", size=size, aria_hidden="true"),
-    )
+    return named_icon(name, NAV_ICONS, size=size, **props)
 
 
 def _current(item: Any) -> Any:

@@ -13,6 +13,8 @@ from typing import Any
 
 import reflex as rx
 
+from components.ui import named_icon
+
 _TREND_ICONS = ("trending-up", "trending-down")
 
 _CARD_STYLE = {
@@ -26,12 +28,7 @@ _CARD_STYLE = {
 
 
 def _trend_icon(name: Any) -> rx.Component:
-    icon = {"size": 14, "aria_hidden": "true", "flex_shrink": "0"}
-    return rx.match(
-        name,
-        *((tag, rx.icon(tag, **icon)) for tag in _TREND_ICONS),
-        rx.icon("minus", **icon),
-    )
+    return named_icon(name, _TREND_ICONS, fallback="minus", size=14, flex_shrink="0")
 
 
 def signal_card(card: Any) -> rx.Component:

@@ -7,6 +7,7 @@ here under its former name).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import reflex as rx
@@ -175,3 +176,15 @@ def visually_hidden(text: Any) -> rx.Component:
         white_space="nowrap",
         border="0",
     )
+
+
+def named_icon(name: Any, names: Sequence[str], *, fallback: str = "dot", **props: Any) -> rx.Component:
+    """The icon called ``name`` (a state var or a plain string) among ``names``, else ``fallback``.
+
+    Each choice is a static icon: ``rx.icon`` given a var instead pulls Reflex's dynamic icon loader (54 KB
+    compressed) into the page's bundle. Decorative unless ``props`` say otherwise.
+    """
+    props.setdefault("aria_hidden", "true")
+    if not isinstance(name, rx.Var):
+        return rx.icon(name if name in names else fallback, **props)
+    return rx.match(name, *((icon, rx.icon(icon, **props)) for icon in names), rx.icon(fallback, **props))

@@ -147,6 +147,10 @@ def security_headers(script_hashes: Sequence[str] = ()) -> list[tuple[bytes, byt
     return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
 
 
+HASHED_ASSET = re.compile(r"^/assets/[\w.-]+-[\w-]{8}\.(?:js|css|woff2?)$")
+IMMUTABLE = b"public, max-age=31536000, immutable"
+
+
 class SecurityHeadersMiddleware:
     """Pure ASGI middleware (no response buffering, websockets pass through untouched).
 
@@ -166,6 +170,10 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        # The build's scripts and styles carry a content hash in their names: a browser may keep them for good
+        # (without this, it revalidated every file on a reload, or guessed from the file's age).
+        immutable = HASHED_ASSET.match(scope.get("path", "")) is not None
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 current = message.get("headers", [])
@@ -176,6 +184,8 @@ class SecurityHeadersMiddleware:
                 is_document = content_type is None or content_type.lower().startswith(b"text/html")
                 ours = self.page_headers if is_document else self.headers
                 message["headers"] = [*current, *((n, v) for n, v in ours if n not in existing)]
+                if immutable and message.get("status") == 200 and b"cache-control" not in existing:
+                    message["headers"].append((b"cache-control", IMMUTABLE))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -214,6 +214,8 @@ def served_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     (static / "assets").mkdir(parents=True)
     (static / "index.html").write_text(PAGE)
     (static / "assets" / "a.js").write_text("export const a = 1;")
+    (static / "assets" / "entry.client-DAbZKoE_.js").write_text("export const b = 1;")
+    (static / "assets" / "root-DoMm2ViJ.css").write_text("body{}")
     monkeypatch.setenv("REFLEX_WEB_WORKDIR", str(tmp_path))
     # What ``reflex run --env prod`` sets for its backend (an internal Reflex variable, hence the prefix).
     monkeypatch.setenv("__REFLEX_MOUNT_FRONTEND_COMPILED_APP", "true")
@@ -221,6 +223,24 @@ def served_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
         routes=[Mount("/", StaticFiles(directory=static, html=True))],
         middleware=[Middleware(SecurityHeadersMiddleware)],
     )
+
+
+def test_hashed_build_files_are_cached_for_good_and_pages_are_not(served_build: Any) -> None:
+    got = _exchange(
+        served_build,
+        {
+            "script": ("GET", "/assets/entry.client-DAbZKoE_.js", {}),
+            "style": ("GET", "/assets/root-DoMm2ViJ.css", {}),
+            "unhashed": ("GET", "/assets/a.js", {}),
+            "page": ("GET", "/", {}),
+            "missing": ("GET", "/assets/gone-DAbZKoE_.js", {}),
+        },
+    )
+    for name in ("script", "style"):
+        assert got[name].headers["cache-control"] == "public, max-age=31536000, immutable", name
+    for name in ("unhashed", "page", "missing"):
+        assert "immutable" not in got[name].headers.get("cache-control", ""), name
+    assert got["missing"].status_code == 404
 
 
 def test_compiled_pages_run_their_own_inline_scripts_and_nothing_else(served_build: Any) -> None:

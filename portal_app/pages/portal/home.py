@@ -7,12 +7,14 @@ from typing import Any
 import reflex as rx
 
 from components.branding import welcome_message
-from components.ui import section_card
+from components.ui import named_icon, section_card
 from portal_app import routes
 from portal_app.pages.portal.frame import portal_page
 from state.portal import AreaRow, BalanceRow, DueRow, PortalHomeState, WaitingRow
 
 S = PortalHomeState
+# The icons of the "at a glance" tiles (state/portal.py, GlanceRow.icon).
+GLANCE_ICONS = ("badge-check", "receipt", "folder-open", "messages-square")
 
 TITLE = "Customer portal — Customer Portal"
 DESCRIPTION = "Where customer contacts see what was shared with their account and respond to it."
@@ -22,15 +24,12 @@ def _area(area: AreaRow) -> rx.Component:
     return rx.card(
         rx.hstack(
             rx.center(
-                rx.icon(
-                    rx.match(
-                        area.key,
-                        ("billing", "receipt"),
-                        ("operations", "clipboard-check"),
-                        ("documents", "file-text"),
-                        "message-circle",
-                    ),
-                    size=18,
+                rx.match(
+                    area.key,
+                    ("billing", rx.icon("receipt", size=18)),
+                    ("operations", rx.icon("clipboard-check", size=18)),
+                    ("documents", rx.icon("file-text", size=18)),
+                    rx.icon("message-circle", size=18),
                 ),
                 min_width="36px",
                 height="36px",
@@ -223,7 +222,7 @@ def _glance_tile(row: Any) -> rx.Component:
     return rx.link(
         rx.card(
             rx.hstack(
-                rx.icon(row.icon, size=20, aria_hidden="true", color=rx.color("accent", 11)),
+                named_icon(row.icon, GLANCE_ICONS, size=20, color=rx.color("accent", 11)),
                 rx.vstack(
                     rx.text(row.label, size="2", weight="medium"),
                     rx.text(row.detail, size="1", color_scheme="gray"),

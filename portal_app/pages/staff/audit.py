@@ -41,7 +41,11 @@ def _actions() -> rx.Component:
 def _verify_result() -> rx.Component:
     """What the chain check found, announced when it appears; empty until the button is pressed."""
     found = rx.callout.root(
-        rx.callout.icon(rx.icon(rx.cond(L.verify_state == "ok", "shield-check", "shield-alert"), size=18)),
+        rx.callout.icon(
+            rx.cond(
+                L.verify_state == "ok", rx.icon("shield-check", size=18), rx.icon("shield-alert", size=18)
+            )
+        ),
         rx.callout.text(
             L.verify_message,
             rx.cond(

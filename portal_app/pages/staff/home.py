@@ -7,6 +7,7 @@ import reflex as rx
 
 from components.aging import aging_table
 from components.charts import bar_chart, chart_panel
+from components.shell import nav_icon
 from components.signals import signal_grid
 from components.table import Column, data_table
 from components.ui import empty_text, loading_panel, section_card
@@ -26,7 +27,7 @@ def _destination(d: Destination) -> rx.Component:
     return rx.card(
         rx.link(
             rx.hstack(
-                rx.icon(d.icon, size=20, color=rx.color("accent", 10), aria_hidden="true", flex_shrink="0"),
+                nav_icon(d.icon, size=20, color=rx.color("accent", 10), flex_shrink="0"),
                 rx.vstack(
                     rx.text(d.label, size="3", weight="bold", as_="span"),
                     rx.text(d.blurb, size="2", color_scheme="gray", as_="span"),
