@@ -6,4 +6,6 @@
 ensure_venv
 "$PY" bench/run.py "$@"
 log "Every page's data load at 1, 10 and 100 workspaces (bench/pages.py)"
-exec "$PY" bench/pages.py
+"$PY" bench/pages.py
+log "Frontend weight and first paint of /, /portal and /app (bench/frontend_weight.py; builds the frontend)"
+"$PY" bench/frontend_weight.py
