@@ -14,7 +14,7 @@ from portal_app.services import estimates
 from portal_app.services.access import StaffActor
 from portal_app.services.permissions import Permission
 from portal_app.statuses import status_label
-from state.base import Events, event, parse_id
+from state.base import Events, event
 from state.inputs import InputError, parse_day
 from state.line_items import LineItemsMixin
 from state.mixins import FormMixin
@@ -27,6 +27,7 @@ class EstimateFormState(StaffPage, FormMixin, LineItemsMixin, PricedFormMixin, S
     declined, changes-requested, expired) estimate is re-issued as its next version, anything else is locked."""
 
     NEED: ClassVar[Permission | None] = Permission.ESTIMATES_MANAGE
+    cancel_href: str = routes.STAFF_ESTIMATES  # "Cancel" and "Back": the record being edited, or the list
 
     # mode: "new", "edit", "reissue", "locked"
     version: int = 0
@@ -39,6 +40,9 @@ class EstimateFormState(StaffPage, FormMixin, LineItemsMixin, PricedFormMixin, S
         self._new_form()
         self._done_id = 0
         record_id = self._editing_id()
+        self.cancel_href = (
+            routes.record_url(routes.STAFF_ESTIMATES, record_id) if record_id else routes.STAFF_ESTIMATES
+        )
         if record_id is None:
             self._offer_accounts(session, actor)
             self.mode, self.number, self.version, self.status_text = "new", "", 1, ""
@@ -175,8 +179,3 @@ class EstimateFormState(StaffPage, FormMixin, LineItemsMixin, PricedFormMixin, S
         if self.mode == "reissue":
             return f"Re-issue as version {self.version + 1}"
         return "Create draft"
-
-    @rx.var
-    def cancel_href(self) -> str:
-        record_id = parse_id(self.router.page.params.get("id"))
-        return routes.record_url(routes.STAFF_ESTIMATES, record_id) if record_id else routes.STAFF_ESTIMATES

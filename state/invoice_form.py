@@ -15,7 +15,7 @@ from portal_app.services import invoices
 from portal_app.services.access import StaffActor
 from portal_app.services.permissions import Permission
 from portal_app.statuses import status_label
-from state.base import Events, event, parse_id
+from state.base import Events, event
 from state.inputs import InputError, parse_day
 from state.line_items import LineItemsMixin
 from state.mixins import FormMixin
@@ -27,6 +27,7 @@ class InvoiceFormState(StaffPage, FormMixin, LineItemsMixin, PricedFormMixin, St
     """``/app/invoices/new`` and ``/app/invoices/[id]/edit``: only a draft can change."""
 
     NEED: ClassVar[Permission | None] = Permission.INVOICES_MANAGE
+    cancel_href: str = routes.STAFF_INVOICES  # "Cancel" and "Back": the record being edited, or the list
 
     # mode: "new", "edit", "locked"
     due_date: str = ""
@@ -37,6 +38,9 @@ class InvoiceFormState(StaffPage, FormMixin, LineItemsMixin, PricedFormMixin, St
         self._new_form()
         self._done_id = 0
         record_id = self._editing_id()
+        self.cancel_href = (
+            routes.record_url(routes.STAFF_INVOICES, record_id) if record_id else routes.STAFF_INVOICES
+        )
         if record_id is None:
             self._offer_accounts(session, actor)
             self.mode, self.number, self.status_text = "new", "", ""
@@ -138,8 +142,3 @@ class InvoiceFormState(StaffPage, FormMixin, LineItemsMixin, PricedFormMixin, St
     @rx.var
     def submit_label(self) -> str:
         return "Save draft" if self.mode == "edit" else "Create draft"
-
-    @rx.var
-    def cancel_href(self) -> str:
-        record_id = parse_id(self.router.page.params.get("id"))
-        return routes.record_url(routes.STAFF_INVOICES, record_id) if record_id else routes.STAFF_INVOICES

@@ -290,6 +290,9 @@ class _Page(rx.State, mixin=True):
     """Shared by staff and contact pages: the gate and the error policy."""
 
     gate: str = GATE_LOADING
+    # The gate's sign-in link, back to this page: set when the page closes on a gate. A plain var, not a computed
+    # one on the router: every page state's copy would be recomputed and sent to the browser on every navigation.
+    sign_in_href: str = ""
 
     if TYPE_CHECKING:  # provided by BaseState and the area parent, which every page state also inherits
 
@@ -307,6 +310,10 @@ class _Page(rx.State, mixin=True):
         """Drop everything the page held (its own vars only) and show ``gate``."""
         self.reset()
         self.gate = gate
+        self.sign_in_href = self._sign_in_target()
+
+    def _sign_in_target(self) -> str:
+        raise NotImplementedError
 
     def _policy(self, exc: DomainError, *, loading: bool) -> Events:
         if isinstance(exc, NotFound):
@@ -388,8 +395,7 @@ class StaffPage(_Page, mixin=True):
 
     NEED: ClassVar[Permission | None] = None
 
-    @rx.var
-    def sign_in_href(self) -> str:
+    def _sign_in_target(self) -> str:
         """The gate's sign-in link, coming back to this page."""
         return sign_in_target("staff", self.router.url.path or routes.STAFF)
 
@@ -423,8 +429,7 @@ class ContactPage(_Page, mixin=True):
 
     NEED: ClassVar[ContactPermission | None] = None
 
-    @rx.var
-    def sign_in_href(self) -> str:
+    def _sign_in_target(self) -> str:
         """The gate's sign-in link: the portal sign-in, coming back to this page (a link in a mail lands here)."""
         return sign_in_target("contact", self.router.url.path or routes.PORTAL)
 
@@ -457,8 +462,7 @@ class OperatorPage(_Page, mixin=True):
     (the operators service only answers counts and states).
     """
 
-    @rx.var
-    def sign_in_href(self) -> str:
+    def _sign_in_target(self) -> str:
         """The gate's operator sign-in link, coming back to the operator area."""
         return routes.sign_in_url("operator", routes.OPERATOR)
 
