@@ -12,6 +12,7 @@ figures to bench/results.json under "pages".
 from __future__ import annotations
 
 import argparse
+import gc
 import inspect
 import json
 import os
@@ -69,6 +70,7 @@ def measure(scale: int, repeats: int) -> dict[str, dict[str, float]]:
     engine = _engine(scale)
     big = generate_large(engine, workspaces=scale)
     print(f"{scale:>3} workspaces: {big.rows:,} rows generated in {big.seconds:.1f} s")
+    gc.collect()  # the generator's millions of short-lived rows: not the pages' garbage to collect
     # The app's own engine points at this database for the page states.
     app_db.get_engine.cache_clear()  # type: ignore[attr-defined]
     os.environ["PORTAL_DATABASE_URL"] = str(engine.url.render_as_string(hide_password=False))
@@ -100,7 +102,8 @@ def measure(scale: int, repeats: int) -> dict[str, dict[str, float]]:
     for state_name, who, pattern, kind in PAGES:
         cls = classes[f"{state_name}.load"]
         path = pattern.replace("[id]", str(ids[kind])) if kind else pattern
-        tab = load(cls, tokens[who], path)  # warm
+        for _ in range(5):  # warm: caches, the state classes' first instances
+            tab = load(cls, tokens[who], path)
         assert getattr(tab, "gate", "ready") == "ready", f"{state_name} did not load: {tab.gate}"
         sa.event.listen(sa.Engine, "before_cursor_execute", count)
         counted.clear()
