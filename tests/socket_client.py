@@ -18,6 +18,17 @@ import simple_websocket
 NAMESPACE = "/_event"
 
 
+class _PromptClient(simple_websocket.Client):  # type: ignore[misc]
+    """The websocket client without a stall of its own: when the server's first frame (Engine.IO's open packet)
+    arrives in the same read as the upgrade answer, simple_websocket 1.1 leaves it in the parser and its reader thread
+    only sees it after the next read, the server's first ping 25 s later (about one connection in 30 here). A
+    browser has no such stall: process what is left before the reader thread starts."""
+
+    def handshake(self) -> None:
+        super().handshake()
+        self.connected = self._handle_events()
+
+
 class EventSocket:
     def __init__(
         self, base: str, *, cookie: str = "", token: str | None = None, timeout: float = 15.0
@@ -29,7 +40,7 @@ class EventSocket:
         ws_base = base.replace("http://", "ws://", 1).replace("https://", "wss://", 1).rstrip("/")
         url = f"{ws_base}{NAMESPACE}/?EIO=4&transport=websocket&token={self.token}"
         headers = {"Cookie": cookie} if cookie else {}
-        self.ws = simple_websocket.Client.connect(url, headers=headers)
+        self.ws = _PromptClient.connect(url, headers=headers)
         opened = self._recv_packet()
         if not opened.startswith("0"):
             raise ConnectionError(f"no Engine.IO open packet: {opened[:80]!r}")
@@ -77,7 +88,9 @@ class EventSocket:
         self._send(f"42{NAMESPACE},{body}")
 
     def updates(self, *, until_final: bool = True, timeout: float | None = None) -> list[dict[str, Any]]:
-        """The state updates the server sends for the last event, up to the one marked final."""
+        """The state updates the server sends for the last event, up to the one marked final (this Reflex marks
+        none: the first update ends it; a handler that also returns client events, a toast or a script, sends them
+        in a second update, which ``updates(until_final=False)`` again reads)."""
         out: list[dict[str, Any]] = []
         while True:
             packet = self._recv_packet(timeout)
