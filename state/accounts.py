@@ -11,7 +11,7 @@ contact. The timeline's paging cursor is a backend var, never taken from the bro
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 from sqlmodel import Session
@@ -85,7 +85,7 @@ class ContactRow:
 
 
 class AccountsListState(StaffPage, ListMixin, StaffArea):
-    NEED = Permission.ACCOUNTS_READ
+    NEED: ClassVar[Permission | None] = Permission.ACCOUNTS_READ
 
     rows: rx.Field[list[AccountRow]] = rx.field(default_factory=list)
 
@@ -113,7 +113,7 @@ class AccountsListState(StaffPage, ListMixin, StaffArea):
 
 
 class AccountDetailState(StaffPage, DetailMixin, AccountRemindersMixin, StaffArea):
-    NEED = Permission.ACCOUNTS_READ
+    NEED: ClassVar[Permission | None] = Permission.ACCOUNTS_READ
 
     account_id: int = 0
     name: str = ""

@@ -52,12 +52,12 @@ def approval_row(a: ApprovalView) -> ApprovalRow:
 
 
 class ApprovalsListState(StaffPage, ListMixin, StaffArea):
-    NEED = Permission.APPROVALS_READ
+    NEED: ClassVar[Permission | None] = Permission.APPROVALS_READ
     FILTERS: ClassVar[dict[str, tuple[str, ...]]] = {
         "status": ("all", *(s.value for s in ApprovalStatus)),
         "account": ("all",),
     }
-    ID_FILTERS = ("account",)
+    ID_FILTERS: ClassVar[tuple[str, ...]] = ("account",)
 
     rows: list[ApprovalRow] = []
     account_choices: list[SwitchOption] = []
@@ -84,7 +84,7 @@ class ApprovalsListState(StaffPage, ListMixin, StaffArea):
 class ApprovalNewState(StaffPage, FormMixin, StaffArea):
     """The request form. The account and estimate pickers are client input: the service scopes both again."""
 
-    NEED = Permission.APPROVALS_MANAGE
+    NEED: ClassVar[Permission | None] = Permission.APPROVALS_MANAGE
 
     account_choices: list[SwitchOption] = []
     estimate_choices: list[SwitchOption] = []
@@ -172,7 +172,7 @@ class ApprovalNewState(StaffPage, FormMixin, StaffArea):
 
 
 class ApprovalDetailState(StaffPage, DetailMixin, StaffArea):
-    NEED = Permission.APPROVALS_READ
+    NEED: ClassVar[Permission | None] = Permission.APPROVALS_READ
 
     approval: ApprovalRow = ApprovalRow()
     description: str = ""

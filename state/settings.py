@@ -10,7 +10,7 @@ Membership and invitation ids from the browser are handles: the services answer 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 from sqlmodel import Session
@@ -63,7 +63,7 @@ def _as_role(value: Any) -> Role | None:
 
 
 class SettingsState(StaffPage, FormMixin, ReminderSettingsMixin, BrandingSettingsMixin, StaffArea):
-    NEED = Permission.MEMBERS_READ
+    NEED: ClassVar[Permission | None] = Permission.MEMBERS_READ
 
     portal_enabled: bool = False
     can_manage_members: bool = False

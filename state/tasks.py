@@ -109,13 +109,13 @@ def account_choices(session: Session, actor: StaffActor) -> list[SwitchOption]:
 
 
 class TasksListState(StaffPage, ListMixin, StaffArea):
-    NEED = Permission.TASKS_READ
+    NEED: ClassVar[Permission | None] = Permission.TASKS_READ
     FILTERS: ClassVar[dict[str, tuple[str, ...]]] = {
         "who": ("all", "mine", "role"),
         "state": tuple(STATE_QUERIES),
         "account": ("all",),
     }
-    ID_FILTERS = ("account",)
+    ID_FILTERS: ClassVar[tuple[str, ...]] = ("account",)
 
     rows: list[TaskRow] = []
     account_choices: list[SwitchOption] = []
@@ -190,7 +190,7 @@ SETTABLE = frozenset({"open", "in_progress", "done"})
 
 
 class TaskDetailState(StaffPage, DetailMixin, FormMixin, StaffArea):
-    NEED = Permission.TASKS_READ
+    NEED: ClassVar[Permission | None] = Permission.TASKS_READ
 
     task: TaskRow = TaskRow()
     detail: str = ""
