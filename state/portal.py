@@ -61,6 +61,10 @@ class DueRow:
     href: str
 
 
+# Every icon a glance tile may show (the page draws each as a static icon: components.ui.named_icon).
+GLANCE_ICONS = ("badge-check", "receipt", "folder-open", "messages-square", "truck")
+
+
 @dataclasses.dataclass
 class GlanceRow:
     """One area's count on the home: what waits there, and the way in."""

@@ -27,7 +27,7 @@ from portal_app.services import approvals, estimates, identity  # noqa: E402
 from portal_app.services.lines import LineInput  # noqa: E402
 from portal_app.services.permissions import ContactPermission  # noqa: E402
 from portal_app.services.sessions import COOKIE_NAME  # noqa: E402
-from state.portal import PortalHomeState  # noqa: E402
+from state.portal import GLANCE_ICONS, PortalHomeState  # noqa: E402
 from state.portal_approvals import PortalApprovalsState, PortalApprovalState  # noqa: E402
 from state.portal_estimates import PortalEstimatesState, PortalEstimateState  # noqa: E402
 from tests.factories import Tenant, make_tenant  # noqa: E402
@@ -216,6 +216,8 @@ def test_home_lists_what_waits_nearest_deadline_first(db: Session) -> None:
     assert set(glance) == {"decisions", "messages", "deliveries"} | (
         {"billing"} if ContactPermission.BILLING in t.contact.permissions else set()
     ) | ({"documents"} if ContactPermission.DOCUMENTS in t.contact.permissions else set())
+    # The page draws each tile's icon from a fixed list (a dynamic icon would pull a 54 KB loader): all are in it.
+    assert {g.icon for g in state.glance} <= set(GLANCE_ICONS)
 
 
 def test_home_of_a_billing_contact_has_no_decision_areas(db: Session) -> None:

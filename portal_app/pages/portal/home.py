@@ -10,11 +10,9 @@ from components.branding import welcome_message
 from components.ui import named_icon, section_card
 from portal_app import routes
 from portal_app.pages.portal.frame import portal_page
-from state.portal import AreaRow, BalanceRow, DueRow, PortalHomeState, WaitingRow
+from state.portal import GLANCE_ICONS, AreaRow, BalanceRow, DueRow, PortalHomeState, WaitingRow
 
 S = PortalHomeState
-# The icons of the "at a glance" tiles (state/portal.py, GlanceRow.icon).
-GLANCE_ICONS = ("badge-check", "receipt", "folder-open", "messages-square")
 
 TITLE = "Customer portal — Customer Portal"
 DESCRIPTION = "Where customer contacts see what was shared with their account and respond to it."
