@@ -48,7 +48,6 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PORTAL_ENV", "dev")
 os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
 
-import httpx  # noqa: E402
 import reflex as rx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
@@ -62,7 +61,7 @@ from state.portal import PortalHomeState  # noqa: E402
 from state.portal_invoices import PortalInvoicesState  # noqa: E402
 from state.portal_messages import PortalMessagesState, PortalThreadState  # noqa: E402
 from state.portal_statements import PortalStatementsState  # noqa: E402
-from tests.socket_client import EventSocket  # noqa: E402
+from tests.socket_client import EventSocket, start_backend  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.json"
 PHASES = (10, 50, 200)
@@ -233,38 +232,7 @@ class Worker:
 
     def start(self) -> None:
         self.port = _free_port()
-        out = self.log.open("ab")
-        self.proc = subprocess.Popen(  # noqa: S603  our own server, fixed arguments
-            [
-                sys.executable,
-                "-m",
-                "granian",
-                "--interface",
-                "asgi",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--workers",
-                "1",
-                "portal_app.portal_app:app",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        out.close()
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the worker exited:\n{self.log.read_text()[-3000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.base}/ping", timeout=1).status_code == 200:
-                    return
-            time.sleep(0.3)
-        raise RuntimeError("the worker did not answer /ping within 120 s")
+        self.proc = start_backend(self.env, self.port, self.log, cwd=ROOT)
 
     @property
     def base(self) -> str:

@@ -8,11 +8,16 @@ handshake's Cookie header, as the browser sends it. Used by the scale-out test a
 
 from __future__ import annotations
 
+import contextlib
 import json
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
+import httpx
 import simple_websocket
 
 NAMESPACE = "/_event"
@@ -134,3 +139,28 @@ def var(delta: dict[str, dict[str, Any]], state: str, name: str) -> Any:
         if key in values:
             return values[key]
     raise KeyError(f"{state}.{name} not in the update: {sorted(values)[:20]}")
+
+
+def start_backend(
+    env: dict[str, str], port: int, log: Path, *, cwd: Path, timeout: float = 120
+) -> subprocess.Popen[bytes]:
+    """The production backend as ``make run`` serves it (granian, one worker) on ``port``, once it answers /ping;
+    its output goes to ``log``. Raises ``RuntimeError`` (with the log's tail) if it exits or does not answer."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen(  # noqa: S603  our own server, fixed arguments
+            [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1"]
+            + ["--port", str(port), "--workers", "1", "portal_app.portal_app:app"],
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the backend exited:\n{log.read_text()[-3000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=1).status_code == 200:
+                return proc
+        time.sleep(0.3)
+    raise RuntimeError(f"the backend did not answer /ping within {timeout:.0f} s")

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -30,7 +29,7 @@ from portal_app.db import make_engine
 from state.portal import PortalHomeState
 from state.portal_invoices import PortalInvoicesState
 from tests.factories import make_tenant
-from tests.socket_client import EventSocket, var
+from tests.socket_client import EventSocket, start_backend, var
 from tests.state.test_page_states import contact_token
 
 pytestmark = pytest.mark.slow
@@ -75,42 +74,8 @@ class Cluster:
 
     def start(self, name: str, port: int | None = None) -> None:
         port = port or _free_port()
-        log = (self.tmp / f"{name}.log").open("ab")
-        proc = subprocess.Popen(  # noqa: S603  our own server, fixed arguments
-            [
-                sys.executable,
-                "-m",
-                "granian",
-                "--interface",
-                "asgi",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-                "portal_app.portal_app:app",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        proc = start_backend(self.env, port, self.tmp / f"{name}.log", cwd=ROOT, timeout=90)
         self.workers[name] = (port, proc)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise AssertionError(
-                    f"worker {name} exited: {(self.tmp / f'{name}.log').read_text()[-3000:]}"
-                )
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise AssertionError(f"worker {name} did not answer within 90 s")
 
     def stop(self, name: str) -> int:
         port, proc = self.workers.pop(name)
