@@ -7,15 +7,18 @@ own number of decimals (JPY none, BHD three).
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 
 LOCALE = "en"
+_LOCALE = Locale.parse(LOCALE)  # parsed once: babel parses a locale name on every call
 
 # Recent activity reads as "3 days ago" up to this age; older activity shows its date.
 RELATIVE_LIMIT = timedelta(days=7)
@@ -36,11 +39,14 @@ def money(minor: int, currency: str) -> str:
 
     Negative amounts keep their sign ("-€12.50"); balances use :func:`balance`.
     """
-    code = currency.upper()
-    digits = get_currency_precision(code)
-    amount = Decimal(int(minor)).scaleb(-digits)
+    return _money(int(minor), currency.upper())
+
+
+@functools.lru_cache(maxsize=8192)  # pages show the same amounts again and again; babel costs ~15 µs a call
+def _money(minor: int, code: str) -> str:
+    amount = Decimal(minor).scaleb(-get_currency_precision(code))
     # CLDR puts a space between a currency code and the digits ("BHD 12.345", "CHF 19.99"); babel does not.
-    return _CODE_DIGITS.sub("\xa0", format_currency(amount, code, locale=LOCALE))
+    return _CODE_DIGITS.sub("\xa0", format_currency(amount, code, locale=_LOCALE))
 
 
 def balance(minor: int, currency: str) -> str:
@@ -78,7 +84,7 @@ def day(d: date | datetime | None, *, tz: str | None = None) -> str:
     if d is None:
         return ""
     when = _as_utc(d).astimezone(_zone(tz)).date() if isinstance(d, datetime) else d
-    return format_date(when, "d MMM y", locale=LOCALE)
+    return format_date(when, "d MMM y", locale=_LOCALE)
 
 
 def exact(dt: datetime | None, *, tz: str | None = None) -> str:
@@ -88,7 +94,7 @@ def exact(dt: datetime | None, *, tz: str | None = None) -> str:
         return ""
     local = _as_utc(dt).astimezone(_zone(tz))
     name = local.tzname() or "UTC"
-    return f"{format_datetime(local, 'd MMM y, HH:mm', tzinfo=local.tzinfo, locale=LOCALE)} " + (
+    return f"{format_datetime(local, 'd MMM y, HH:mm', tzinfo=local.tzinfo, locale=_LOCALE)} " + (
         name if name.isalpha() else f"UTC{name}"
     )
 
@@ -145,6 +151,6 @@ def file_size(n: int) -> str:
         # One decimal under 10 ("1.2 MB"), whole numbers above ("340 KB"); 999.96 KB rounds up into MB.
         shown = value.quantize(Decimal("0.1")) if value < 10 else value.quantize(Decimal("1"))
         if shown < 1000 or unit == _UNITS[-1]:
-            text = format_decimal(shown, format="#,##0.#", locale=LOCALE)
+            text = format_decimal(shown, format="#,##0.#", locale=_LOCALE)
             return f"{text} {unit}"
     raise AssertionError("unreachable")  # pragma: no cover

@@ -6,9 +6,10 @@ suspended workspace or a closed portal takes effect at once.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -84,10 +85,16 @@ def create_session(
     )
 
 
+@functools.cache
+def _row_query() -> Any:
+    """The lookup every event makes, built once with a bound parameter (building it cost more than running it)."""
+    return select(AuthSession).where(AuthSession.token_hash == sa.bindparam("token_hash"))
+
+
 def _row(session: Session, token: str | None) -> AuthSession | None:
     if not token or len(token) > 200:
         return None
-    row = session.exec(select(AuthSession).where(AuthSession.token_hash == tokens.hash_token(token))).first()
+    row = session.exec(_row_query(), params={"token_hash": tokens.hash_token(token)}).first()
     if row is None:
         return None
     idle, _ = _limits()
