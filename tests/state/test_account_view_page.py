@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -62,9 +62,10 @@ def test_owner_and_team_lead_see_every_area_of_the_account(db: Session, role: Ro
     )
     invoice_id = _invoice(db, t, 30_000, on=today - timedelta(days=40), due=today - timedelta(days=35))
     messages.start_thread(db, t.team_lead, t.account.id, subject="Opening hours", body="When do you open?")
-    make_task(
-        db, t.ws, account=t.account, title="Call about the fit-out", due_in=timedelta(days=-2, hours=-1)
-    )
+    # Due at noon two days ago (UTC): "overdue by 2 days" at any time of day, just after midnight included.
+    now = datetime.now(UTC)
+    noon_two_days_ago = datetime.combine(now.date() - timedelta(days=2), time(12), tzinfo=UTC)
+    make_task(db, t.ws, account=t.account, title="Call about the fit-out", due_in=noon_two_days_ago - now)
     make_task(db, t.ws, account=t.other_account, title="Other account's task")
     estimates.create_estimate(
         db, other.team_lead, other.account.id, title="Other workspace", lines=[LineInput("Crates")]
