@@ -18,7 +18,7 @@ page's JavaScript consists of: the shell every page loads (runtime, root layout,
 own route chunks, whether any other page's route module is loaded, and how much of the shared state context is the
 default values of states that only staff pages use.
 
-Targets (issue 13): at most 400 KB of compressed JavaScript and 500 ms to first contentful paint per page. The
+Targets: at most 400 KB of compressed JavaScript and 500 ms to first contentful paint per page. The
 script prints figures and writes them to bench/results.json under "frontend"; it asserts nothing.
 
     .venv/bin/python bench/frontend_weight.py                   # measure, write bench/results.json

@@ -67,6 +67,7 @@ RESULTS = ROOT / "bench" / "results.json"
 PHASES = (10, 50, 200)
 INTERVAL = 2.0  # seconds between one contact's events
 P95_LIMIT_MS = 100.0  # the sustained-rate criterion
+REDIS_URL = "redis://127.0.0.1:6379/12"  # the benchmark's own database: emptied at the start
 TARGET_P95_MS = 40.0  # at N = 200
 TARGET_RATIO = 3.0  # realistic p95 over the floor's p95, at N = 200
 TARGET_KIB = 250.0  # per connected, hydrated client
@@ -229,10 +230,11 @@ class Worker:
     log: Path
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
+    workers: int = 1
 
     def start(self) -> None:
         self.port = _free_port()
-        self.proc = start_backend(self.env, self.port, self.log, cwd=ROOT)
+        self.proc = start_backend(self.env, self.port, self.log, cwd=ROOT, workers=self.workers)
 
     @property
     def base(self) -> str:
@@ -977,7 +979,7 @@ def report(res: dict[str, Any]) -> None:
             f"after expiry: {rounds};\ngrowth after the first round "
             f"{exp['growth_after_first_round_kib'] / 1024:+.1f} MiB"
         )
-    print("\ntargets (issue 13; figures only, nothing asserted):")
+    print("\ntargets (figures only, nothing asserted):")
     for line in res["targets"]:
         print(f"  {line}")
     for note in res["notes"]:
@@ -1032,7 +1034,9 @@ def save(res: dict[str, Any]) -> None:
 
 
 @contextlib.contextmanager
-def scratch_environment(gc_probe: bool = True) -> Iterator[tuple[Scratch, dict[str, str]]]:
+def scratch_environment(
+    gc_probe: bool = True, redis_url: str = ""
+) -> Iterator[tuple[Scratch, dict[str, str]]]:
     """The scratch database and the worker's environment; both are removed afterwards, whatever happened."""
     tmp = Path(tempfile.mkdtemp(prefix="portal-socket-bench-"))
     scratch = Scratch(tmp=tmp)
@@ -1051,6 +1055,11 @@ def scratch_environment(gc_probe: bool = True) -> Iterator[tuple[Scratch, dict[s
         }
         for name in ("PORTAL_TEST_DATABASE_URL", "REFLEX_REDIS_URL", "PORTAL_REDIS_URL", "GRANIAN_WORKERS"):
             env.pop(name, None)
+        if redis_url:  # the state in Redis, as several workers keep it (this database is emptied first)
+            import redis
+
+            redis.Redis.from_url(redis_url).flushdb()
+            env.update(REFLEX_REDIS_URL=redis_url, REFLEX_STATE_MANAGER_MODE="redis")
         # This process reads the same settings (it creates the sessions).
         os.environ.update({k: v for k, v in env.items() if k.startswith("PORTAL_")})
         if gc_probe:
@@ -1068,8 +1077,18 @@ def scratch_environment(gc_probe: bool = True) -> Iterator[tuple[Scratch, dict[s
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="The event socket under load (issue 13, items 3 and 4).")
+    parser = argparse.ArgumentParser(description="The event socket under load.")
     parser.add_argument("--quick", action="store_true", help="N = 10 and 50 only")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="backend workers (more than one: state in Redis)"
+    )
+    parser.add_argument(
+        "--redis",
+        default="",
+        help=f"keep the state in this Redis database (emptied first; default {REDIS_URL} "
+        "with several workers)",
+    )
+    parser.add_argument("--clients", default="", help="the phases' N, comma-separated (default 10,50,200)")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per phase (default 20)")
     parser.add_argument(
         "--ramp-seconds", type=float, default=0, help="per ramp step (default --seconds, <= 10)"
@@ -1091,13 +1110,20 @@ def main() -> int:
         report(saved)
         save(saved)
         return 0
-    ns = PHASES[:2] if args.quick else PHASES
+    ns = (
+        tuple(int(n) for n in args.clients.split(","))
+        if args.clients
+        else PHASES[:2]
+        if args.quick
+        else PHASES
+    )
     ramp_seconds = args.ramp_seconds or min(args.seconds, 10.0)
     rounds = args.expiry_rounds or (2 if args.quick else 3)
     rng = random.Random(13)
     load_before = os.getloadavg()[0]
 
-    with scratch_environment(gc_probe=not args.no_gc_probe) as (scratch, env):
+    redis_url = args.redis or (REDIS_URL if args.workers > 1 else "")
+    with scratch_environment(gc_probe=not args.no_gc_probe, redis_url=redis_url) as (scratch, env):
         started = time.perf_counter()
         migrate = subprocess.run(  # noqa: S603  our own module, fixed arguments
             [sys.executable, "-m", "portal_app.manage", "migrate"],
@@ -1110,7 +1136,7 @@ def main() -> int:
             raise SystemExit(f"migrate failed:\n{migrate.stdout[-2000:]}\n{migrate.stderr[-2000:]}")
         engine = make_engine(scratch.url)
         janitor = KeyJanitor(engine)
-        worker = Worker(env=env, log=scratch.tmp / "worker.log")
+        worker = Worker(env=env, log=scratch.tmp / "worker.log", workers=args.workers)
         clients: list[Client] = []
         try:
             visitors = populate(engine, per_account=args.per_account, contacts=max(ns))

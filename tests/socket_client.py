@@ -142,14 +142,15 @@ def var(delta: dict[str, dict[str, Any]], state: str, name: str) -> Any:
 
 
 def start_backend(
-    env: dict[str, str], port: int, log: Path, *, cwd: Path, timeout: float = 120
+    env: dict[str, str], port: int, log: Path, *, cwd: Path, timeout: float = 120, workers: int = 1
 ) -> subprocess.Popen[bytes]:
-    """The production backend as ``make run`` serves it (granian, one worker) on ``port``, once it answers /ping;
-    its output goes to ``log``. Raises ``RuntimeError`` (with the log's tail) if it exits or does not answer."""
+    """The production backend as ``make run`` serves it (granian, one worker; ``make workers`` serves several) on
+    ``port``, once it answers /ping; its output goes to ``log``. Raises ``RuntimeError`` (with the log's tail) if it
+    exits or does not answer."""
     with log.open("ab") as out:
         proc = subprocess.Popen(  # noqa: S603  our own server, fixed arguments
             [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1"]
-            + ["--port", str(port), "--workers", "1", "portal_app.portal_app:app"],
+            + ["--port", str(port), "--workers", str(workers), "portal_app.portal_app:app"],
             cwd=cwd,
             env=env,
             stdout=out,

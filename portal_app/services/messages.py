@@ -1142,6 +1142,7 @@ def unanswered_count(session: Session, actor: Actor) -> int:
         sa.select(sa.func.count())
         .select_from(latest)
         .join(Message, col(Message.id) == latest.c.newest)
-        .where(col(Message.author_contact_id).is_not(None))
+        # The workspace again: without it PostgreSQL hash-joins every workspace's messages (30 ms at 100 workspaces).
+        .where(col(Message.workspace_id) == staff.workspace_id, col(Message.author_contact_id).is_not(None))
     )
     return int(session.scalar(query) or 0)

@@ -146,7 +146,8 @@ def _waiting_threads(staff: StaffActor, until: datetime | None) -> Any:
         sa.select(col(Message.created_at))
         .select_from(latest)
         .join(Message, col(Message.id) == latest.c.newest)
-        .where(col(Message.author_contact_id).is_not(None))
+        # The workspace again: without it PostgreSQL hash-joins every workspace's messages (30 ms at 100 workspaces).
+        .where(col(Message.workspace_id) == staff.workspace_id, col(Message.author_contact_id).is_not(None))
         .subquery()
     )
 
