@@ -11,6 +11,7 @@ from models.account import (
 from models.audit import AuditEvent, PlatformState
 from models.base import UTCDateTime, utcnow
 from models.delivery import Delivery, DeliveryEvent, DeliveryStatus
+from models.desktop import DesktopSignIn
 from models.estimate import Estimate, EstimateLine, EstimateStatus, EstimateVersion
 from models.identity import AuthSession, OidcLogin, SessionKind, User
 from models.intake import IntakeFile, IntakeKind, IntakeStatus
@@ -51,6 +52,7 @@ __all__ = [
     "Delivery",
     "DeliveryEvent",
     "DeliveryStatus",
+    "DesktopSignIn",
     "DocumentRequest",
     "DocumentRequestItem",
     "DocumentRequestStatus",

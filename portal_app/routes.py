@@ -61,6 +61,12 @@ SIGN_OUT = "/auth/sign-out"
 AUTH_CALLBACK = "/auth/callback"
 INVITE = "/invite"
 DEV_IDP = "/dev-idp"
+# The desktop app's sign-in (RFC 8252: the system browser signs in, a loopback redirect hands a one-time code back,
+# the desktop window redeems it with its PKCE verifier) and its notification feed (JSON, the window's own session).
+DESKTOP_SIGN_IN = "/auth/desktop"
+DESKTOP_FINISH = "/auth/desktop/finish"
+DESKTOP_REDEEM = "/auth/desktop/redeem"
+DESKTOP_ACTIVITY = "/api/desktop/activity"
 HEALTH = "/api/health"
 BACKEND_PREFIXES = ("/auth/", INVITE, DEV_IDP, "/api/", "/dev/", "/files/")
 

@@ -27,6 +27,7 @@ from portal_app.api import dev_idp
 from portal_app.api.audit_export import audit_export_routes
 from portal_app.api.auth import auth_routes
 from portal_app.api.branding import branding_routes
+from portal_app.api.desktop import desktop_routes
 from portal_app.api.files import file_routes
 from portal_app.api.mailbox import mailbox_routes
 from portal_app.api.portal_links import portal_link_routes
@@ -215,6 +216,7 @@ def build_api() -> Starlette:
             *reminder_routes(),
             *mailbox_routes(),
             *auth_routes(),
+            *desktop_routes(),
             # The development identity provider exists only in dev/test without a configured issuer;
             # dev_idp.mount() itself refuses to build in any other configuration.
             *([dev_idp.mount()] if get_settings().uses_builtin_identity_provider else []),

@@ -58,6 +58,8 @@ NEXT_PREFIXES = {
     SessionKind.CONTACT: (routes.PORTAL,),
     SessionKind.OPERATOR: (routes.OPERATOR,),
 }
+# Backend routes a sign-in of each kind may continue to, as exactly this path (no query, nothing below it).
+NEXT_EXACT = {SessionKind.STAFF: (routes.DESKTOP_FINISH,)}
 _NEXT_RE = re.compile(r"^/[A-Za-z0-9/_\-.~%=&?]*$")
 _INVITE_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,200}$")
 
@@ -87,6 +89,8 @@ def allowed_next(purpose: SessionKind, value: str | None) -> str:
     path = identity.safe_next(value, "")
     if not path or not _NEXT_RE.match(path):
         return ""
+    if path in NEXT_EXACT.get(purpose, ()):
+        return path
     base = path.split("?", 1)[0]
     if any(base == prefix or base.startswith(prefix + "/") for prefix in NEXT_PREFIXES[purpose]):
         return path
@@ -243,6 +247,8 @@ def _complete(
             issued, has_workspace = identity.sign_in_staff(db, verified, replace_token=replace_token)
             if wanted.startswith(routes.INVITE):
                 return issued, wanted  # a new user following an invitation joins instead of onboarding
+            if wanted == routes.DESKTOP_FINISH:
+                return issued, wanted  # the desktop app's sign-in finishes first; its window shows onboarding
             if not has_workspace:
                 return issued, routes.ONBOARDING
             return issued, wanted or routes.STAFF

@@ -69,9 +69,10 @@ def _estimate_expiry(session: Session, now: datetime) -> int:
 
 
 def _session_purge(session: Session, now: datetime) -> int:
-    from portal_app.services import sessions
+    from portal_app.services import desktop_signin, sessions
 
-    return sessions.purge_expired(session)
+    # Expired sessions, and desktop sign-ins that can no longer be finished nor redeemed.
+    return sessions.purge_expired(session) + desktop_signin.purge_expired(session, now=now)
 
 
 REMINDER_INTERVAL = timedelta(minutes=10)
