@@ -1,5 +1,5 @@
 # Thin wrappers: the logic lives in scripts/.
-.PHONY: run workers dev test bench lint lock clean distclean
+.PHONY: run workers dev desktop test bench lint lock clean distclean
 
 run:    ## Serve the app on http://localhost:3000 (compiled frontend, embedded defaults, demo data)
 	@bash scripts/run.sh prod
@@ -9,6 +9,9 @@ workers: ## As run, with PORTAL_WORKERS (2) backend workers; needs REFLEX_REDIS_
 
 dev:    ## Hot reload: frontend on :3000, backend on :8000
 	@bash scripts/run.sh dev
+
+desktop: ## The staff workspace in a native window (ARGS=--local or ARGS="--server https://portal.example.com")
+	@bash scripts/desktop.sh
 
 test:   ## ruff, mypy and the whole pytest suite
 	@bash scripts/test.sh

@@ -12,6 +12,11 @@ cd "$ROOT"
 
 VENV="${PORTAL_VENV:-$ROOT/.venv}"
 PY="$VENV/bin/python"
+# What Qt's web engine (the desktop window) loads from a Debian or Ubuntu system; .ci/run installs these.
+DESKTOP_APT_PACKAGES="libnss3 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
+libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xfixes0 libxcb-xkb1 libxcb-xinerama0 libxkbfile1 \
+libxcomposite1 libxdamage1 libxrandr2 libxtst6 libegl1 libgl1 libgl1-mesa-dri libgbm1 libasound2 libfontconfig1 \
+fonts-dejavu-core libdbus-1-3"
 BUN_VERSION="1.4.4"       # Reflex 0.10 needs bun >= 1.4.4 ...
 NODE_MIN_VERSION="22.22"  # ... or Node >= 22.22.
 BUN_TOOLS_DIR="$ROOT/tools/bun"
