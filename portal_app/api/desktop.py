@@ -6,8 +6,15 @@ short-lived HttpOnly cookie (path ``/auth/desktop/finish``) and sends the browse
 which continues to ``/auth/desktop/finish``. Refused input gets the generic sign-in page and never a redirect to the
 given URI.
 
-``GET /auth/desktop/finish`` (system browser, signed in): the pending request of this browser's cookie becomes a
-one-time code; ``302`` to ``redirect_uri?code=…&state=…``. The browser's own session token goes nowhere.
+``GET /auth/desktop/finish`` (system browser, signed in): asks the person to confirm (RFC 8252 8.6: a sign-in that a
+page or program started with its own loopback port must not complete unattended in a browser that is already
+signed in). Nothing is issued on a GET.
+
+``POST /auth/desktop/finish`` (the confirmation page's form: same origin, this browser's request cookie, its staff
+session and a form token bound to the request and to who is signed in): ``action=continue`` turns the pending
+request into a one-time code, ``303`` to ``redirect_uri?code=…&state=…``; ``action=cancel`` ends it, ``303`` to
+``redirect_uri?error=access_denied&state=…`` so the desktop app stops waiting. The browser's own session token goes
+nowhere.
 
 ``GET /auth/desktop/redeem?code=&code_verifier=`` (desktop window): a new staff session for the window, set as the
 usual session cookie; ``303`` to the staff home.
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,9 +37,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from models import SessionKind
+from models import SessionKind, User, Workspace
 from portal_app import routes
-from portal_app.api.auth import NO_STORE, SIGN_IN_FAILED_TITLE, sign_in_failed
+from portal_app.api.auth import NO_STORE, SIGN_IN_FAILED_TITLE, _same_origin_post, sign_in_failed
 from portal_app.api.auth_pages import esc, html_page
 from portal_app.api.client import client_address
 from portal_app.api.cookies import read_session_token, set_session_cookie
@@ -52,6 +60,24 @@ START_AGAIN = (
     "This sign-in for the desktop app could not be completed. Start the sign-in again from the desktop app."
 )
 NOT_SIGNED_IN = "Sign in to the desktop app to see notifications."
+CONSENT_TITLE = "Sign in to the Customer Portal desktop app?"
+CONSENT_TEXT = (
+    "This opens your workspace in the desktop app on this computer. Continue only if you just started a sign-in "
+    "from the desktop app."
+)
+CONSENT_REFUSED = (
+    "This confirmation did not come from this site's own page, or it is out of date, so nothing was done. Go back "
+    "to the page, reload it and try again."
+)
+CONSENT_FIELD = "consent"
+ACTION_FIELD = "action"
+CONTINUE, CANCEL = "continue", "cancel"
+# The confirmation page's own policy, in place of the app-wide one: nothing may load or run, and it may not be
+# framed. ``form-action`` is left out on purpose: browsers apply it to the redirect that answers the form too, and
+# that redirect goes to the desktop app's loopback address, which a source list cannot name reliably (IPv6
+# literals are not valid sources, and whether an IPv4 literal matches differs between CSP3 and browsers). The
+# page's only forms are its own, and every value on it is escaped.
+CONSENT_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'"
 BAD_CURSOR = "The cursor is not one this feed returned."
 _CURSOR_RE = re.compile(r"^(?:0|[1-9][0-9]{0,17})$")
 JSON_HEADERS = {"cache-control": "no-store"}
@@ -122,14 +148,39 @@ async def desktop_start(request: Request) -> Response:
     return response
 
 
-def _browser_staff(token: str | None) -> tuple[int, int | None] | None:
-    """The browser's staff user and the workspace its session is in (None: a member without one yet)."""
+@dataclass(frozen=True)
+class _BrowserStaff:
+    """Who is signed in in the browser, as the confirmation page names them."""
+
+    user_id: int
+    workspace_id: int | None  # the workspace its session is in (None: a member without one yet)
+    email: str
+    name: str
+    workspace_name: str
+
+
+def _browser_staff(token: str | None) -> _BrowserStaff | None:
     with session_scope() as db:
         principal = sessions.resolve(db, token)
-    if principal is None or principal.kind is not SessionKind.STAFF or principal.user_id is None:
-        return None
-    workspace_id = principal.actor.workspace_id if isinstance(principal.actor, StaffActor) else None
-    return principal.user_id, workspace_id
+        if principal is None or principal.kind is not SessionKind.STAFF or principal.user_id is None:
+            return None
+        user = db.get(User, principal.user_id)
+        if user is None:
+            return None
+        workspace_id = principal.actor.workspace_id if isinstance(principal.actor, StaffActor) else None
+        workspace = db.get(Workspace, workspace_id) if workspace_id is not None else None
+        return _BrowserStaff(
+            user_id=principal.user_id,
+            workspace_id=workspace_id,
+            email=user.email,
+            name=user.name,
+            workspace_name=workspace.name if workspace is not None else "",
+        )
+
+
+def _pending(key: str) -> desktop_signin.DesktopPending:
+    with session_scope() as db:
+        return desktop_signin.pending(db, key)
 
 
 def _finish(key: str, user_id: int, workspace_id: int | None) -> desktop_signin.DesktopGrant:
@@ -137,7 +188,51 @@ def _finish(key: str, user_id: int, workspace_id: int | None) -> desktop_signin.
         return desktop_signin.finish(db, key, user_id=user_id, workspace_id=workspace_id)
 
 
+def _cancel(key: str) -> desktop_signin.DesktopPending:
+    with session_scope() as db:
+        return desktop_signin.cancel(db, key)
+
+
+def _sign_in_first(status_code: int) -> Response:
+    """Signed out meanwhile (or never signed in): sign in, then come back to the confirmation with the cookie."""
+    return RedirectResponse(
+        routes.sign_in_url("staff", routes.DESKTOP_FINISH), status_code=status_code, headers=NO_STORE
+    )
+
+
+def _consent_page(staff: _BrowserStaff, token: str) -> Response:
+    action = esc(routes.backend_url(routes.DESKTOP_FINISH))
+    hidden = f'<input type=hidden name={CONSENT_FIELD} value="{esc(token)}">'
+    who = (
+        f"<strong>{esc(staff.name)}</strong> ({esc(staff.email)})"
+        if staff.name and staff.name != staff.email
+        else f"<strong>{esc(staff.email)}</strong>"
+    )
+    workspace = (
+        f"<p>Workspace: <strong>{esc(staff.workspace_name)}</strong></p>" if staff.workspace_name else ""
+    )
+    body = (
+        f"<h1>{esc(CONSENT_TITLE)}</h1>"
+        f"<p>You are signed in as {who}.</p>{workspace}"
+        f"<p>{esc(CONSENT_TEXT)}</p>"
+        "<div class=actions>"
+        f'<form method=post action="{action}">{hidden}'
+        f'<input type=hidden name={ACTION_FIELD} value="{CONTINUE}"><button type=submit>Continue</button></form>'
+        f'<form method=post action="{action}">{hidden}'
+        f'<input type=hidden name={ACTION_FIELD} value="{CANCEL}">'
+        "<button type=submit class=secondary>Cancel</button></form>"
+        "</div>"
+        "<p class=muted>If you did not start a sign-in from the desktop app, choose Cancel. Either way, you can "
+        "close this tab afterwards.</p>"
+    )
+    # "same-origin": the forms' POSTs carry the real Origin, which the POST route checks (never "null").
+    response = html_page(CONSENT_TITLE, body, referrer_policy="same-origin")
+    response.headers["content-security-policy"] = CONSENT_CSP
+    return response
+
+
 async def desktop_finish(request: Request) -> Response:
+    """The confirmation page; it issues nothing (a GET may be a navigation someone else started)."""
     key = request.cookies.get(DESKTOP_COOKIE) or ""
     if not key:
         return _refused(request, "no desktop request in this browser")
@@ -146,20 +241,65 @@ async def desktop_finish(request: Request) -> Response:
     except Exception as exc:  # noqa: BLE001
         return _refused(request, f"session check failed ({type(exc).__name__})")
     if staff is None:
-        # Signed out meanwhile (or never signed in): sign in, then come back here with the cookie still set.
-        return RedirectResponse(
-            routes.sign_in_url("staff", routes.DESKTOP_FINISH), status_code=302, headers=NO_STORE
-        )
-    user_id, workspace_id = staff
+        return _sign_in_first(302)
     try:
-        grant = await run_in_threadpool(_finish, key, user_id, workspace_id)
+        await run_in_threadpool(_pending, key)
+    except DesktopRefused as exc:
+        return _refused(request, exc.reason)
+    except Exception as exc:  # noqa: BLE001
+        return _refused(request, f"could not finish ({type(exc).__name__})")
+    token = desktop_signin.consent_token(key, user_id=staff.user_id, workspace_id=staff.workspace_id)
+    return _consent_page(staff, token)
+
+
+def _not_confirmed(request: Request, reason: str) -> Response:
+    """A confirmation refused before anything changed: the request and its cookie stay, so the person can reload
+    the page and confirm there."""
+    return sign_in_failed(request, f"desktop: {reason}", message=CONSENT_REFUSED, status_code=403)
+
+
+async def desktop_finish_confirm(request: Request) -> Response:
+    """The confirmation page's answer: ``continue`` issues the code, ``cancel`` ends the request."""
+    if not _same_origin_post(request):
+        return _not_confirmed(request, "confirmation from a foreign or missing origin")
+    key = request.cookies.get(DESKTOP_COOKIE) or ""
+    if not key:
+        return _refused(request, "no desktop request in this browser")
+    try:
+        form = await request.form(max_fields=10, max_files=0)
+    except Exception:  # noqa: BLE001  an unreadable body: refused like a missing field
+        return _not_confirmed(request, "unreadable confirmation")
+    consents, actions = form.getlist(CONSENT_FIELD), form.getlist(ACTION_FIELD)
+    action = actions[0] if len(actions) == 1 and isinstance(actions[0], str) else ""
+    token = consents[0] if len(consents) == 1 and isinstance(consents[0], str) else ""
+    if action not in (CONTINUE, CANCEL):
+        return _not_confirmed(request, "confirmation without a known action")
+    try:
+        staff = await run_in_threadpool(_browser_staff, read_session_token(request))
+    except Exception as exc:  # noqa: BLE001
+        return _refused(request, f"session check failed ({type(exc).__name__})")
+    if staff is None:
+        return _sign_in_first(303)
+    if not desktop_signin.consent_matches(token, key, user_id=staff.user_id, workspace_id=staff.workspace_id):
+        return _not_confirmed(request, "missing or wrong confirmation token")
+    if action == CANCEL:
+        try:
+            ended = await run_in_threadpool(_cancel, key)
+        except DesktopRefused as exc:
+            return _refused(request, exc.reason)
+        except Exception as exc:  # noqa: BLE001
+            return _refused(request, f"could not cancel ({type(exc).__name__})")
+        location = ended.redirect_uri + "?" + urlencode({"error": "access_denied", "state": ended.state})
+        return _clear_desktop_cookie(RedirectResponse(location, status_code=303, headers=NO_STORE))
+    try:
+        grant = await run_in_threadpool(_finish, key, staff.user_id, staff.workspace_id)
     except DesktopRefused as exc:
         return _refused(request, exc.reason)
     except Exception as exc:  # noqa: BLE001
         return _refused(request, f"could not finish ({type(exc).__name__})")
     # The redirect URI was checked to be a loopback callback without a query when the request was stored.
     location = grant.redirect_uri + "?" + urlencode({"code": grant.code, "state": grant.state})
-    return _clear_desktop_cookie(RedirectResponse(location, status_code=302, headers=NO_STORE))
+    return _clear_desktop_cookie(RedirectResponse(location, status_code=303, headers=NO_STORE))
 
 
 # --- in the desktop window ---------------------------------------------------------------------------------------
@@ -268,6 +408,7 @@ def desktop_routes() -> list[Route]:
     return [
         Route(routes.DESKTOP_SIGN_IN, desktop_start, methods=["GET"]),
         Route(routes.DESKTOP_FINISH, desktop_finish, methods=["GET"]),
+        Route(routes.DESKTOP_FINISH, desktop_finish_confirm, methods=["POST"]),
         Route(routes.DESKTOP_REDEEM, desktop_redeem, methods=["GET"]),
         Route(routes.DESKTOP_ACTIVITY, desktop_activity, methods=["GET"]),
     ]

@@ -6,8 +6,11 @@ its ``state`` and a PKCE S256 challenge; the app keeps no secret of its own.
 
 1. ``start_request``: the browser's pending request, keyed by a random request key that only the browser holds (an
    HttpOnly cookie); the browser then signs in as staff the usual way.
-2. ``finish``: back in the same browser, signed in, the request becomes a one-time code (60 seconds, bound to the
-   user, the workspace, the challenge and the redirect URI) sent to the loopback listener with the ``state``.
+2. ``finish``: back in the same browser, signed in, and once the person confirmed (RFC 8252 8.6: a request
+   someone else started never completes unattended; ``consent_token`` binds the confirmation form to the request
+   and to who is signed in), the request becomes a one-time code (60 seconds, bound to the user, the workspace,
+   the challenge and the redirect URI) sent to the loopback listener with the ``state``. ``cancel`` ends it
+   instead; the listener then hears ``error=access_denied``.
 3. ``redeem``: the desktop window trades the code and the PKCE verifier for a new staff session of its own (never
    the browser's). One conditional UPDATE spends the code, so of two concurrent redemptions one wins.
 
@@ -38,6 +41,7 @@ from portal_app.services.errors import NotFound, RateLimited
 from portal_app.services.permissions import Permission
 from portal_app.services.sessions import IssuedSession
 from portal_app.services.tasks import OPEN_STATUSES
+from portal_app.settings import get_settings
 
 log = logging.getLogger("portal.security")
 
@@ -73,6 +77,14 @@ class DesktopGrant:
     redirect_uri: str
     state: str
     code: str  # the only copy; the table holds its hash
+
+
+@dataclass(frozen=True)
+class DesktopPending:
+    """A pending request's way back to the desktop app: ``redirect_uri?…&state=…``."""
+
+    redirect_uri: str
+    state: str
 
 
 def s256(verifier: str) -> str:
@@ -179,6 +191,67 @@ def finish(
     session.commit()
     log.info("desktop sign-in code issued", extra={"user_id": user_id})
     return DesktopGrant(redirect_uri=row.redirect_uri, state=row.state, code=code)
+
+
+def pending(session: Session, request_key: str | None) -> DesktopPending:
+    """The browser's request while it can still be finished (or cancelled); nothing changes.
+
+    Raises ``DesktopRefused`` for an unknown, used or expired request.
+    """
+    if not request_key or not _SECRET_RE.fullmatch(request_key):
+        raise DesktopRefused("no desktop request in this browser")
+    row = session.exec(
+        select(DesktopSignIn).where(
+            DesktopSignIn.request_key_hash == tokens.hash_token(request_key),
+            col(DesktopSignIn.finished_at).is_(None),
+            col(DesktopSignIn.expires_at) > utcnow(),
+        )
+    ).first()
+    if row is None:
+        raise DesktopRefused("unknown, used or expired desktop request")
+    return DesktopPending(redirect_uri=row.redirect_uri, state=row.state)
+
+
+def cancel(session: Session, request_key: str | None) -> DesktopPending:
+    """The person said no in the browser: the request is used up without a code. Returns where to tell the
+    desktop app (``error=access_denied``). Raises ``DesktopRefused`` for an unknown, used or expired request."""
+    if not request_key or not _SECRET_RE.fullmatch(request_key):
+        raise DesktopRefused("no desktop request in this browser")
+    now = utcnow()
+    key_hash = tokens.hash_token(request_key)
+    result = session.execute(  # type: ignore[deprecated]
+        sa.update(DesktopSignIn)
+        .where(
+            col(DesktopSignIn.request_key_hash) == key_hash,
+            col(DesktopSignIn.finished_at).is_(None),
+            col(DesktopSignIn.expires_at) > now,
+        )
+        .values(finished_at=now)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise DesktopRefused("unknown, used or expired desktop request")
+    row = session.exec(select(DesktopSignIn).where(DesktopSignIn.request_key_hash == key_hash)).one()
+    session.commit()
+    log.info("desktop sign-in cancelled in the browser")
+    return DesktopPending(redirect_uri=row.redirect_uri, state=row.state)
+
+
+def consent_token(request_key: str, *, user_id: int, workspace_id: int | None) -> str:
+    """The confirmation form's token: HMAC-SHA256 under the session secret of the request key (which only this
+    browser's HttpOnly cookie holds) and of who is signed in. Nothing is stored; a form shown for one person, or
+    for one request, does not confirm another. (A form shown while the secret is rotated fails once.)"""
+    key = get_settings().session_secret.get_secret_value().encode()
+    message = f"desktop-consent\0{request_key}\0{user_id}\0{workspace_id or ''}".encode()
+    return base64.urlsafe_b64encode(hmac.new(key, message, hashlib.sha256).digest()).rstrip(b"=").decode()
+
+
+def consent_matches(token: str | None, request_key: str, *, user_id: int, workspace_id: int | None) -> bool:
+    """Whether ``token`` is this request's and this person's confirmation token (compared in constant time)."""
+    if not token or not _SECRET_RE.fullmatch(token):
+        return False
+    expected = consent_token(request_key, user_id=user_id, workspace_id=workspace_id)
+    return hmac.compare_digest(token.encode("ascii"), expected.encode("ascii"))
 
 
 def redeem(

@@ -2,8 +2,9 @@
 
 The app built by ``app()``; the "system browser" and the "desktop window" are two httpx clients with their own
 cookie jars. The browser starts at ``/auth/desktop``, follows the redirect into the normal staff sign-in at the
-built-in provider, lands on ``/auth/desktop/finish`` and is sent to the loopback URI with a one-time code and the
-desktop app's state; the window redeems the code with the PKCE verifier and gets a session of its own.
+built-in provider and lands on ``/auth/desktop/finish``, which asks the person to confirm (RFC 8252 8.6). Its
+"Continue" form sends the browser to the loopback URI with a one-time code and the desktop app's state; the window
+redeems the code with the PKCE verifier and gets a session of its own.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import logging
 import secrets
 import threading
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
+from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -48,6 +51,12 @@ PUBLIC = "http://localhost:3000"
 LOOPBACK = "http://127.0.0.1:53123/callback"
 DESKTOP_COOKIE = "portal_desktop"
 EMAIL = "desk.worker@northwind.example"
+WORKSPACE = "Northwind <Desk> & Co"
+CONSENT_TITLE = "Sign in to the Customer Portal desktop app?"
+CONSENT_TEXT = (
+    "This opens your workspace in the desktop app on this computer. Continue only if you just started a sign-in "
+    "from the desktop app."
+)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +79,7 @@ def member(engine: sa.Engine) -> dict[str, int]:
         )
         db.add(user)
         db.flush()
-        ws = make_workspace(db)
+        ws = make_workspace(db, name=WORKSPACE)  # escaped on the confirmation page
         make_workspace(db)  # a second workspace, so a leak would show
         add_member(db, ws, Role.OWNER, user=user)
         db.commit()
@@ -120,6 +129,14 @@ async def bare_get(asgi_app: Any, path: str, cookie: str) -> httpx.Response:
         return await bare.get(path, headers={"cookie": cookie})
 
 
+async def bare_post(asgi_app: Any, path: str, cookie: str, data: dict[str, str]) -> httpx.Response:
+    """``bare_get``'s POST, with the app's own Origin (as its confirmation form sends it)."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=asgi_app), base_url=routes.backend_origin()
+    ) as bare:
+        return await bare.post(path, data=data, headers={"cookie": cookie, **ORIGIN})
+
+
 def start_params(
     *, state: str, challenge: str, redirect_uri: str = LOOPBACK, method: str = "S256"
 ) -> dict[str, str]:
@@ -151,17 +168,82 @@ async def sign_in_through(b: Browser, sign_in_location: str, *, email: str = EMA
     return await b.get(b.last_callback)
 
 
+@dataclass
+class Form:
+    action: str
+    fields: dict[str, str] = field(default_factory=dict)
+    button: str = ""
+
+
+class Forms(HTMLParser):
+    """The POST forms of a page: their action, hidden fields and button text (as a browser would submit them)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.forms: list[Form] = []
+        self._in_button = False
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and a.get("method") == "post":
+            self.forms.append(Form(action=a.get("action", "")))
+        elif tag == "input" and a.get("type") == "hidden" and self.forms:
+            self.forms[-1].fields[a["name"]] = a.get("value", "")
+        elif tag == "button" and self.forms:
+            self._in_button = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "button":
+            self._in_button = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_button:
+            self.forms[-1].button += data
+
+
+def consent_forms(page: httpx.Response) -> dict[str, Form]:
+    """The confirmation page's forms by their ``action`` field ("continue", "cancel")."""
+    assert page.status_code == 200, page.text
+    return {form.fields["action"]: form for form in Forms(page.text).forms}
+
+
+ORIGIN = {"origin": routes.backend_origin()}  # what a browser sends with the page's own form
+
+
+async def confirm(
+    b: Browser, page: httpx.Response, action: str = "continue", *, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """Submit the confirmation page's ``action`` form, as the browser does."""
+    form = consent_forms(page)[action]
+    assert form.action == routes.backend_url(routes.DESKTOP_FINISH)
+    b.remember(form.fields["consent"])
+    return await b.post(form.action, data=form.fields, headers=ORIGIN if headers is None else headers)
+
+
 async def code_for(b: Browser, *, state: str, challenge: str, redirect_uri: str = LOOPBACK) -> str:
-    """The whole browser side: start, sign in, finish; returns the code handed to the loopback listener."""
+    """The whole browser side: start, sign in, confirm; returns the code handed to the loopback listener."""
     started = await start(b, **start_params(state=state, challenge=challenge, redirect_uri=redirect_uri))
     assert started.status_code == 302, started.text
     callback = await sign_in_through(b, started.headers["location"])
     assert callback.status_code == 303, callback.text
-    finished = await b.get(callback.headers["location"])
-    assert finished.status_code == 302, finished.text
+    page = await b.get(callback.headers["location"])
+    finished = await confirm(b, page)
+    assert finished.status_code == 303, finished.text
     query = dict(parse_qsl(urlsplit(finished.headers["location"]).query))
     b.remember(query.get("code"))
     return query["code"]
+
+
+async def signed_in_with_request(b: Browser, *, state: str, challenge: str) -> httpx.Response:
+    """Start, sign in and open the confirmation page; returns the page."""
+    started = await start(b, **start_params(state=state, challenge=challenge))
+    assert started.status_code == 302, started.text
+    callback = await sign_in_through(b, started.headers["location"])
+    assert callback.status_code == 303, callback.text
+    page = await b.get(callback.headers["location"])
+    assert page.status_code == 200, page.text
+    return page
 
 
 async def redeem(window: Browser, code: str, verifier: str, **kwargs: Any) -> httpx.Response:
@@ -196,8 +278,14 @@ def test_the_whole_hand_off(asgi_app: Any, engine: sa.Engine, member: dict[str, 
             browser_token = b.session_token
             assert browser_token
 
-            finished = await b.get(callback.headers["location"])
-            assert finished.status_code == 302
+            page = await b.get(callback.headers["location"])
+            assert page.status_code == 200 and "location" not in page.headers
+            assert CONSENT_TITLE in page.text and EMAIL in page.text
+            assert [row.finished_at for row in rows(engine)] == [None]  # asked, nothing issued yet
+
+            finished = await confirm(b, page)
+            assert finished.status_code == 303
+            assert finished.headers["cache-control"] == "no-store"
             location = finished.headers["location"]
             assert location.startswith(LOOPBACK + "?")
             query = dict(parse_qsl(urlsplit(location).query))
@@ -254,8 +342,11 @@ def test_ipv6_loopback_and_a_new_member_without_a_workspace(asgi_app: Any, engin
             # A first-time user: the sign-in continues to the desktop hand-off, not to onboarding in the browser.
             callback = await sign_in_through(b, started.headers["location"], email="first.timer@new.example")
             assert callback.headers["location"] == routes.backend_url(routes.DESKTOP_FINISH)
-            finished = await b.get(callback.headers["location"])
-            assert finished.status_code == 302 and finished.headers["location"].startswith(ipv6 + "?")
+            page = await b.get(callback.headers["location"])
+            assert page.status_code == 200 and "first.timer@new.example" in page.text
+            assert "Workspace:" not in page.text  # none yet
+            finished = await confirm(b, page)
+            assert finished.status_code == 303 and finished.headers["location"].startswith(ipv6 + "?")
             code = dict(parse_qsl(urlsplit(finished.headers["location"]).query))["code"]
             redeemed = await redeem(window, code, verifier)
             assert redeemed.status_code == 303
@@ -415,6 +506,26 @@ def test_finish_needs_this_browsers_request(asgi_app: Any, engine: sa.Engine, me
             r = await bare_get(asgi_app, routes.DESKTOP_FINISH, forged)
             assert r.status_code == 400 and "location" not in r.headers
 
+            # A confirmation without a request of this browser (no cookie), and one for a made-up key with the
+            # token that key would have: there is no such request.
+            form = {"action": "continue", "consent": "c" * 43}
+            r = await other.post(routes.DESKTOP_FINISH, data=form, headers=ORIGIN)
+            assert r.status_code == 400 and REFUSED in r.text and "location" not in r.headers
+            made_up = secrets.token_urlsafe(32)
+            other_user = principal(engine, other.session_token)
+            assert other_user is not None and other_user.user_id is not None
+            token = desktop_signin.consent_token(
+                made_up, user_id=other_user.user_id, workspace_id=other_user.workspace_id
+            )
+            r = await bare_post(
+                asgi_app,
+                routes.DESKTOP_FINISH,
+                f"{DESKTOP_COOKIE}={made_up}; {COOKIE_NAME}={other.session_token}",
+                {"action": "continue", "consent": token},
+            )
+            assert r.status_code == 400 and "location" not in r.headers
+            assert [row.finished_at for row in rows(engine)] == [None]
+
     run_async(scenario())
 
 
@@ -429,6 +540,11 @@ def test_finish_when_signed_out_goes_through_sign_in_first(
             assert started.status_code == 302
             r = await b.get(routes.DESKTOP_FINISH)
             assert r.status_code == 302
+            assert r.headers["location"] == routes.sign_in_url("staff", routes.DESKTOP_FINISH)
+            # A confirmation without a session (signed out in another tab): sign in first, then confirm again.
+            form = {"consent": "c" * 43, "action": "continue"}
+            r = await b.post(routes.DESKTOP_FINISH, data=form, headers=ORIGIN)
+            assert r.status_code == 303
             assert r.headers["location"] == routes.sign_in_url("staff", routes.DESKTOP_FINISH)
             assert rows(engine)[0].finished_at is None
 
@@ -445,12 +561,17 @@ def test_a_request_finishes_once_and_not_after_it_expired(
             started = await start(b, **start_params(state=new_state(), challenge=challenge))
             key = started.cookies[DESKTOP_COOKIE]
             callback = await sign_in_through(b, started.headers["location"])
-            assert (await b.get(callback.headers["location"])).status_code == 302
-            # The cookie is gone from the browser; a kept copy of it does not work a second time.
-            again = await bare_get(
-                asgi_app, routes.DESKTOP_FINISH, f"{DESKTOP_COOKIE}={key}; {COOKIE_NAME}={b.session_token}"
-            )
+            page = await b.get(callback.headers["location"])
+            form = consent_forms(page)["continue"]
+            assert (await confirm(b, page)).status_code == 303
+            # The cookie is gone from the browser; a kept copy of it does not work a second time, neither to show
+            # the confirmation again nor to replay the confirmation itself.
+            kept = f"{DESKTOP_COOKIE}={key}; {COOKIE_NAME}={b.session_token}"
+            again = await bare_get(asgi_app, routes.DESKTOP_FINISH, kept)
             assert again.status_code == 400 and "location" not in again.headers
+            replay = await bare_post(asgi_app, routes.DESKTOP_FINISH, kept, form.fields)
+            assert replay.status_code == 400 and REFUSED in replay.text and "location" not in replay.headers
+            assert rows(engine)[0].code_hash is not None  # the one code issued, no second one
 
             # An expired request.
             started = await start(b, **start_params(state=new_state(), challenge=challenge))
@@ -464,7 +585,203 @@ def test_a_request_finishes_once_and_not_after_it_expired(
             late = await b.get(routes.DESKTOP_FINISH)
             assert late.status_code == 400 and "location" not in late.headers
 
+            # Expired while the confirmation page was open.
+            page = await signed_in_with_request(b, state=new_state(), challenge=challenge)
+            with Session(engine) as db:
+                db.execute(
+                    sa.update(DesktopSignIn)
+                    .where(col(DesktopSignIn.finished_at).is_(None))
+                    .values(expires_at=utcnow() - timedelta(seconds=1))
+                )
+                db.commit()
+            late = await confirm(b, page)
+            assert late.status_code == 400 and "location" not in late.headers
+
     run_async(scenario())
+
+
+# --- the confirmation (RFC 8252 8.6) --------------------------------------------------------------------------
+
+
+def test_the_confirmation_page_issues_nothing(
+    asgi_app: Any, engine: sa.Engine, member: dict[str, int]
+) -> None:
+    """A signed-in browser sent to /auth/desktop by someone else gets as far as this page, and no further."""
+    _, challenge = pkce()
+    urls: set[str] = set()
+
+    async def scenario() -> None:
+        async with client(asgi_app, urls) as b:
+            page = await signed_in_with_request(b, state=new_state(), challenge=challenge)
+            assert "location" not in page.headers
+            assert f"<title>{CONSENT_TITLE}</title>" in page.text and f"<h1>{CONSENT_TITLE}</h1>" in page.text
+            assert CONSENT_TEXT in page.text
+            assert f"<strong>Desk</strong> ({EMAIL})" in page.text
+            assert "Northwind &lt;Desk&gt; &amp; Co" in page.text and WORKSPACE not in page.text
+            assert "you can close this tab" in page.text
+            forms = consent_forms(page)
+            assert set(forms) == {"continue", "cancel"}
+            assert forms["continue"].button == "Continue" and forms["cancel"].button == "Cancel"
+            assert forms["continue"].fields["consent"] == forms["cancel"].fields["consent"]
+            # Not cached, not framed, nothing runs; the forms' POSTs carry the page's real origin.
+            assert page.headers["cache-control"] == "no-store"
+            assert page.headers["referrer-policy"] == "same-origin"
+            assert page.headers["x-frame-options"] == "DENY"
+            csp = dict(d.strip().split(" ", 1) for d in page.headers["content-security-policy"].split(";"))
+            assert csp["frame-ancestors"] == "'none'" and csp["default-src"] == "'none'"
+            assert "script-src" not in csp
+            # A reload shows the page again; still nothing issued.
+            again = await b.get(routes.DESKTOP_FINISH)
+            assert again.status_code == 200 and CONSENT_TITLE in again.text
+
+    run_async(scenario())
+    [row] = rows(engine)
+    assert row.finished_at is None and row.code_hash is None and row.user_id is None
+    assert not [
+        u for u in urls if urlsplit(u).hostname in ("127.0.0.1", "::1")
+    ]  # nothing went to the loopback
+
+
+def test_a_confirmation_needs_the_page_s_origin_and_its_token(
+    asgi_app: Any, engine: sa.Engine, member: dict[str, int]
+) -> None:
+    _, challenge = pkce()
+    state = new_state()
+
+    def assert_not_confirmed(r: httpx.Response) -> None:
+        assert r.status_code == 403, r.text
+        assert REFUSED in r.text and "reload it and try again" in r.text
+        assert "location" not in r.headers
+        assert DESKTOP_COOKIE not in r.headers.get("set-cookie", "")  # the request stays; a reload confirms
+        assert all(row.finished_at is None and row.code_hash is None for row in rows(engine))
+
+    async def scenario() -> None:
+        async with client(asgi_app) as b, client(asgi_app) as other:
+            page = await signed_in_with_request(b, state=state, challenge=challenge)
+            fields = consent_forms(page)["continue"].fields
+            for headers in (
+                {},  # neither Origin nor fetch metadata: not a browser's form
+                {"origin": "https://evil.example"},
+                {"origin": "null"},
+                {"origin": "http://127.0.0.1:53123"},
+                {"sec-fetch-site": "cross-site"},
+                {"sec-fetch-site": "same-site"},
+            ):
+                assert_not_confirmed(await b.post(routes.DESKTOP_FINISH, data=fields, headers=headers))
+
+            user = principal(engine, b.session_token)
+            assert user is not None and user.user_id is not None
+            key = b.client.cookies.get(DESKTOP_COOKIE, path=routes.DESKTOP_FINISH)
+            assert key
+            # Another browser's request (same person): its page's token does not confirm this one.
+            await other.sign_in_dev(email=EMAIL)
+            started = await start(other, **start_params(state=new_state(), challenge=challenge))
+            assert started.status_code == 302
+            theirs = consent_forms(await other.get(routes.DESKTOP_FINISH))["continue"].fields["consent"]
+            assert theirs != fields["consent"]
+            for form in (
+                {"action": "continue"},  # no token
+                {"action": "continue", "consent": ""},
+                {"action": "continue", "consent": secrets.token_urlsafe(32)},
+                {"action": "continue", "consent": theirs},
+                {"action": "continue", "consent": fields["consent"] + "x"},
+                {"action": "continue", "consent": fields["consent"].upper()},
+                [("action", "continue"), ("consent", fields["consent"]), ("consent", fields["consent"])],
+                # A token for this request but someone else, or another workspace.
+                {
+                    "action": "continue",
+                    "consent": desktop_signin.consent_token(
+                        key, user_id=user.user_id + 1000, workspace_id=None
+                    ),
+                },
+                {
+                    "action": "continue",
+                    "consent": desktop_signin.consent_token(
+                        key, user_id=user.user_id, workspace_id=member["workspace_id"] + 1000
+                    ),
+                },
+                {"consent": fields["consent"]},  # no action
+                {"action": "allow", "consent": fields["consent"]},
+                [("action", "continue"), ("action", "cancel"), ("consent", fields["consent"])],
+            ):
+                r = await b.post(
+                    routes.DESKTOP_FINISH,
+                    content=urlencode(form),
+                    headers={**ORIGIN, "content-type": "application/x-www-form-urlencoded"},
+                )
+                assert_not_confirmed(r)
+            # The other browser's request is untouched too.
+            assert [row.finished_at for row in rows(engine)] == [None, None]
+
+            # The page's own form, with its origin: the code goes to the loopback listener.
+            done = await confirm(b, page)
+            assert done.status_code == 303 and done.headers["location"].startswith(LOOPBACK + "?")
+            assert dict(parse_qsl(urlsplit(done.headers["location"]).query))["state"] == state
+
+    run_async(scenario())
+
+
+def test_a_confirmation_shown_for_one_person_does_not_sign_in_another(
+    asgi_app: Any, engine: sa.Engine, member: dict[str, int]
+) -> None:
+    """The page named who was signed in; after a switch of account in another tab its form is out of date."""
+    _, challenge = pkce()
+
+    async def scenario() -> None:
+        async with client(asgi_app) as b:
+            page = await signed_in_with_request(b, state=new_state(), challenge=challenge)
+            assert EMAIL in page.text
+            switched = await b.sign_in_dev(email="someone.else@northwind.example", next_path=routes.STAFF)
+            assert switched.status_code == 303
+            r = await confirm(b, page)
+            assert r.status_code == 403 and "location" not in r.headers
+            assert rows(engine)[0].finished_at is None
+            # Reloaded, the page names the person now signed in, and its form works.
+            now = await b.get(routes.DESKTOP_FINISH)
+            assert "someone.else@northwind.example" in now.text and EMAIL not in now.text
+            done = await confirm(b, now)
+            assert done.status_code == 303 and done.headers["location"].startswith(LOOPBACK + "?")
+
+    run_async(scenario())
+    [row] = rows(engine)
+    assert row.user_id is not None and row.user_id != member["user_id"]
+
+
+def test_cancel_tells_the_desktop_app_and_ends_the_request(
+    asgi_app: Any, engine: sa.Engine, member: dict[str, int]
+) -> None:
+    _, challenge = pkce()
+    state = new_state()
+
+    async def scenario() -> None:
+        async with client(asgi_app) as b:
+            page = await signed_in_with_request(b, state=state, challenge=challenge)
+            key = b.client.cookies.get(DESKTOP_COOKIE, path=routes.DESKTOP_FINISH)
+            assert key
+            cancelled = await confirm(b, page, "cancel")
+            assert cancelled.status_code == 303
+            assert cancelled.headers["location"] == LOOPBACK + "?" + urlencode(
+                {"error": "access_denied", "state": state}
+            )
+            assert cancelled.headers["cache-control"] == "no-store"
+            assert "max-age=0" in set_cookie(cancelled, DESKTOP_COOKIE).lower()
+            sessions_before = session_rows(engine)
+
+            # The request can no longer be finished: not with a kept cookie, not with the page's Continue form.
+            kept = f"{DESKTOP_COOKIE}={key}; {COOKIE_NAME}={b.session_token}"
+            again = await bare_get(asgi_app, routes.DESKTOP_FINISH, kept)
+            assert again.status_code == 400 and "location" not in again.headers
+            for action in ("continue", "cancel"):
+                late = await bare_post(
+                    asgi_app, routes.DESKTOP_FINISH, kept, consent_forms(page)[action].fields
+                )
+                assert late.status_code == 400 and "location" not in late.headers
+            assert session_rows(engine) == sessions_before
+
+    run_async(scenario())
+    [row] = rows(engine)
+    assert row.finished_at is not None and row.code_hash is None and row.code_expires_at is None
+    assert row.user_id is None
 
 
 # --- refused redemptions -----------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from pydantic import SecretStr
 from sqlmodel import Session, col, select
 
 from models import AuthSession, DesktopSignIn, Membership, SessionKind, utcnow
@@ -91,6 +92,73 @@ def test_only_hashes_are_stored_and_each_step_works_once(session: Session) -> No
     assert principal.actor == t.team_lead
     with pytest.raises(DesktopRefused):
         desktop_signin.redeem(session, grant.code, verifier)
+
+
+def test_pending_and_cancel(session: Session) -> None:
+    t = make_tenant(session)
+    _, challenge = pkce()
+    key = start(session, challenge)
+    assert desktop_signin.pending(session, key) == desktop_signin.DesktopPending(
+        redirect_uri=LOOPBACK, state="desktop-state-0123456789"
+    )
+    assert desktop_signin.pending(session, key) == desktop_signin.pending(
+        session, key
+    )  # looking changes nothing
+    for made_up in (None, "", "short", secrets.token_urlsafe(32)):
+        with pytest.raises(DesktopRefused):
+            desktop_signin.pending(session, made_up)
+        with pytest.raises(DesktopRefused):
+            desktop_signin.cancel(session, made_up)
+
+    ended = desktop_signin.cancel(session, key)
+    assert (ended.redirect_uri, ended.state) == (LOOPBACK, "desktop-state-0123456789")
+    row = session.exec(select(DesktopSignIn)).one()
+    assert row.finished_at is not None and row.code_hash is None and row.user_id is None
+    # Cancelled: it can be neither looked at, cancelled again nor finished.
+    with pytest.raises(DesktopRefused):
+        desktop_signin.pending(session, key)
+    with pytest.raises(DesktopRefused):
+        desktop_signin.cancel(session, key)
+    with pytest.raises(DesktopRefused):
+        desktop_signin.finish(session, key, user_id=t.owner.user_id, workspace_id=t.ws.id)
+
+    # Finished or expired requests are not pending either.
+    finished = start(session, challenge)
+    desktop_signin.finish(session, finished, user_id=t.owner.user_id, workspace_id=t.ws.id)
+    expired = start(session, challenge)
+    session.execute(
+        sa.update(DesktopSignIn)
+        .where(col(DesktopSignIn.request_key_hash) == tokens.hash_token(expired))
+        .values(expires_at=utcnow() - timedelta(seconds=1))
+    )
+    session.commit()
+    for used in (finished, expired):
+        with pytest.raises(DesktopRefused):
+            desktop_signin.pending(session, used)
+        with pytest.raises(DesktopRefused):
+            desktop_signin.cancel(session, used)
+
+
+def test_the_consent_token_is_bound_to_the_request_and_the_person() -> None:
+    key, other_key = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    token = desktop_signin.consent_token(key, user_id=7, workspace_id=3)
+    assert token == desktop_signin.consent_token(key, user_id=7, workspace_id=3)  # nothing stored: derived
+    assert key not in token and len(token) == 43
+    assert desktop_signin.consent_matches(token, key, user_id=7, workspace_id=3)
+    assert not desktop_signin.consent_matches(token, other_key, user_id=7, workspace_id=3)
+    assert not desktop_signin.consent_matches(token, key, user_id=8, workspace_id=3)
+    assert not desktop_signin.consent_matches(token, key, user_id=7, workspace_id=None)
+    assert not desktop_signin.consent_matches(token, key, user_id=7, workspace_id=4)
+    for wrong in (None, "", token[:-1], token + "A", token.upper(), " " + token[1:]):
+        assert not desktop_signin.consent_matches(wrong, key, user_id=7, workspace_id=3)
+    # Under another session secret the same request gets another token.
+    from portal_app.settings import get_settings
+
+    settings = get_settings()
+    other = settings.model_copy(update={"session_secret": SecretStr("s" * 48)})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(desktop_signin, "get_settings", lambda: other)
+        assert not desktop_signin.consent_matches(token, key, user_id=7, workspace_id=3)
 
 
 def test_the_window_s_previous_session_ends(session: Session) -> None:
