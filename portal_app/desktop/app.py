@@ -20,11 +20,13 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import hmac
 import importlib.util
 import json
 import logging
 import os
 import re
+import secrets
 import signal
 import sys
 import threading
@@ -82,6 +84,28 @@ def download_name(disposition: str, href: str) -> str:
     return name[:180] or "download"
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def same_origin(url: str, base: str) -> bool:
+    """Whether ``url`` is on the app's origin ``base``: scheme, host and port exactly (a prefix is not enough:
+    ``https://portal.example.com.evil.test`` and ``https://portal.example.com@evil.test`` are other sites)."""
+    try:
+        a, b = urlsplit(url), urlsplit(base)
+        a_port = a.port or _DEFAULT_PORTS.get(a.scheme)
+        b_port = b.port or _DEFAULT_PORTS.get(b.scheme)
+    except ValueError:
+        return False
+    return (
+        bool(b.hostname)
+        and a.scheme == b.scheme
+        and a.hostname == b.hostname
+        and a_port == b_port
+        and a.username is None
+        and a.password is None
+    )
+
+
 class Desktop:
     """One window and what it shows; the methods of ``Bridge`` are its only entry points from page scripts."""
 
@@ -95,50 +119,83 @@ class Desktop:
         self.cursor = ""
         self.workspace = ""
         self.maximized = config.geometry.maximized
+        # Only the window's own pages (pages.py) carry this key: a web page the window shows cannot call the
+        # methods that change the mode or the server.
+        self.page_key = secrets.token_urlsafe(24)
         self.closing = threading.Event()
         self._retry = threading.Event()
         self._lock = threading.Lock()
+        self._generation = 0  # each open() supersedes the ones before: their loops stop showing pages
+        self._threads: list[threading.Thread] = []
 
     # -- what the window shows ---------------------------------------------------------------------------------
 
-    def show_html(self, html: str) -> None:
-        if self.window is not None and not self.closing.is_set():
-            self.window.load_html(html)
+    def show_html(self, html: str, generation: int | None = None) -> None:
+        if self.window is None or self.closing.is_set():
+            return
+        if generation is not None and generation != self._generation:
+            return  # a newer open() owns the window now
+        self.window.load_html(html)
+
+    def in_background(self, work: Any, *args: Any) -> None:
+        """Run ``work`` on a thread the window waits for when it closes (never on the GUI thread)."""
+        thread = threading.Thread(target=work, args=args, daemon=True)
+        with self._lock:
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
 
     def open(self) -> None:
         """Show the chosen mode's workspace, or the choice when none is made yet (runs on a worker thread)."""
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
         self._retry.clear()
         if self.config.mode == "local":
-            self._open_local()
+            self._open_local(generation)
         elif self.config.mode == "connected" and self.config.server:
-            self._open_connected()
+            self._open_connected(generation)
         else:
-            self.show_html(pages.choose(self.config.server))
+            self.show_html(pages.choose(self.config.server, key=self.page_key), generation)
 
-    def _open_local(self) -> None:
-        if self.backend is None or not self.backend.alive():
-            self.backend = LocalBackend(
-                data_dir=self.paths.data_dir,
-                work_dir=self.paths.data_dir / "app",
-                log_file=self.paths.log_file.with_name("local-app.log"),
-            )
+    def _open_local(self, generation: int) -> None:
+        with self._lock:
+            backend = self.backend
+            if backend is None or not backend.alive():
+                backend = self.backend = LocalBackend(
+                    data_dir=self.paths.data_dir,
+                    work_dir=self.paths.data_dir / "app",
+                    log_file=self.paths.log_file.with_name("local-app.log"),
+                )
+                starting = True
+            else:
+                starting = False
+        if starting:
             try:
-                self.base = self.backend.start(progress=lambda step: self.show_html(pages.starting(step)))
+                self.base = backend.start(
+                    progress=lambda step: self.show_html(pages.starting(step), generation)
+                )
             except BackendError as exc:
-                if not self.closing.is_set():
-                    self.show_html(pages.failed(str(exc)))
+                self.show_html(pages.failed(str(exc), key=self.page_key), generation)
                 return
-        self.load(f"{self.base}/app")
+        elif not backend.url or not self.base:
+            return  # another open() is starting it: that one shows the workspace
+        if generation == self._generation:
+            self.load(f"{self.base}/app")
 
-    def _open_connected(self) -> None:
+    def _open_connected(self, generation: int) -> None:
         server = self.config.server
-        while not self.closing.is_set():
+        while not self.closing.is_set() and generation == self._generation:
             status = server_status(server)
+            if generation != self._generation:
+                return
             if status.reachable:
                 self.base = server
                 self.load(f"{server}/app")
                 return
-            self.show_html(pages.unreachable(urlsplit(server).netloc or server, status.reason, RETRY_SECONDS))
+            host = urlsplit(server).netloc or server
+            self.show_html(
+                pages.unreachable(host, status.reason, RETRY_SECONDS, key=self.page_key), generation
+            )
             self._retry.wait(RETRY_SECONDS)
             self._retry.clear()
 
@@ -146,45 +203,76 @@ class Desktop:
         if self.window is not None and not self.closing.is_set():
             self.window.load_url(url)
 
+    def on_app_page(self) -> bool:
+        """Whether the window shows a page of the app's origin right now."""
+        if self.window is None or not self.base:
+            return False
+        try:
+            return same_origin(self.window.get_current_url() or "", self.base)
+        except Exception:  # noqa: BLE001  between two loads: refuse
+            return False
+
     def on_loaded(self) -> None:
         """After every full page load: join app pages to the window; a sign-in page in connected mode means the
         sign-in has to happen in the browser."""
-        if self.window is None or not self.base:
-            return
-        url = self.window.get_current_url() or ""
-        if not url.startswith(self.base):
-            return  # one of the window's own pages, or a page of another site (not joined)
-        path = urlsplit(url).path
+        if not self.on_app_page():
+            return  # one of the window's own pages (not joined)
+        path = urlsplit(self.window.get_current_url() or "").path
         if self.config.mode == "connected" and path.startswith(("/auth/sign-in", "/dev-idp")):
-            threading.Thread(target=self.sign_in, daemon=True).start()
+            self.in_background(self.sign_in)
             return
         self.window.evaluate_js(pages.bridge(connected=self.config.mode == "connected"))
+
+    def allow_navigation(self, url: str, *, redirect: bool) -> bool:
+        """The window's navigation guard: only the app's origin (and the window's own pages) load in the window.
+        A link elsewhere opens in the system browser; in connected mode a redirect away (to the identity provider)
+        starts the sign-in in the browser instead."""
+        scheme = urlsplit(url).scheme
+        if scheme in ("data", "about", "file", "blob") or (self.base and same_origin(url, self.base)):
+            return True
+        if self.config.mode == "connected" and self.base and redirect:
+            self.in_background(self.sign_in)
+        elif scheme in ("http", "https", "mailto"):
+            webbrowser.open(url)
+        log.info("kept a page of another site out of the window")
+        return False
 
     # -- connected mode's sign-in ------------------------------------------------------------------------------
 
     def sign_in(self) -> None:
+        server = self.config.server
         with self._lock:
-            if self.handoff is not None:
+            if self.handoff is not None or not server:
                 return  # one at a time
-            self.handoff = LoopbackSignIn(self.config.server)
-        handoff = self.handoff
+            handoff = self.handoff = LoopbackSignIn(server)
+            generation = self._generation
+        host = urlsplit(server).netloc
         try:
-            handoff.start()
-            self.show_html(pages.signing_in(urlsplit(self.config.server).netloc))
+            try:
+                address = handoff.start()
+            except OSError as exc:
+                raise HandoffError("The sign-in could not start on this computer.") from exc
+            shown = "" if handoff.browser_opened else address
+            self.show_html(pages.signing_in(host, key=self.page_key, address=shown), generation)
             handoff.wait(SIGN_IN_TIMEOUT)
-            self.load(handoff.redeem_url())
+            if generation == self._generation and self.config.server == server:
+                self.load(handoff.redeem_url())
         except HandoffError as exc:
-            if not self.closing.is_set():
-                self.show_html(
-                    pages.message(
-                        "Sign-in did not finish",
-                        str(exc),
-                        actions='<button type="button" onclick="window.pywebview.api.retry()">Start again</button>',
-                    )
-                )
+            if handoff.cancelled:
+                return  # the person pressed Cancel: the window already went back
+            self.show_html(pages.sign_in_failed(str(exc), key=self.page_key), generation)
         finally:
+            handoff.close()
             with self._lock:
-                self.handoff = None
+                if self.handoff is handoff:
+                    self.handoff = None
+
+    def cancel_sign_in(self) -> None:
+        handoff = self.handoff
+        if handoff is not None:
+            handoff.cancel()
+        if self.base:
+            self.load(f"{self.base}/app")
 
     # -- remembered settings -----------------------------------------------------------------------------------
 
@@ -212,73 +300,105 @@ class Desktop:
         if self.window is not None:
             self.window.set_title(title)
 
-    def stop(self) -> None:
-        """The window is closing: remember where it was, stop the local app, give up the instance."""
+    def stop(self, wait: float = 30.0) -> None:
+        """The window is closing: stop the local app (even one still starting) and wait for the window's threads,
+        so the next launch never finds this one's backend or migration still running."""
         self.closing.set()
         self._retry.set()
-        if self.handoff is not None:
-            self.handoff.cancel()
-        if self.backend is not None:
-            self.backend.stop()
+        with self._lock:
+            self._generation += 1
+            handoff, backend, threads = self.handoff, self.backend, list(self._threads)
+        if handoff is not None:
+            handoff.cancel()
+        if backend is not None:
+            backend.stop()
+        for thread in threads:
+            thread.join(wait)
+        if backend is not None:
+            backend.stop()  # one that a thread started while the first stop ran
 
 
 class Bridge:
-    """What page scripts may call (``window.pywebview.api``). Every argument comes from a page: checked here."""
+    """What page scripts may call (``window.pywebview.api``). Every argument comes from a page: checked here.
+
+    The window's own pages pass the launch's key (``Desktop.page_key``) to the methods that change the mode or the
+    server; the others answer only while the window shows a page of the app's origin (the navigation guard keeps
+    other sites out of the window).
+    """
 
     def __init__(self, desktop: Desktop) -> None:
         self._desktop = desktop
 
-    def choose(self, mode: str, server: str) -> dict[str, str]:
+    def _own_page(self, key: object) -> bool:
+        ok = isinstance(key, str) and hmac.compare_digest(key.encode(), self._desktop.page_key.encode())
+        if not ok:
+            log.warning("a page without the window's key called one of its own page's actions: refused")
+        return ok
+
+    def choose(self, key: str, mode: str, server: str) -> dict[str, str]:
         d = self._desktop
+        if not self._own_page(key):
+            return {"error": "Not allowed."}
         if mode == "local":
             d.config.mode = "local"
         elif mode == "connected":
             try:
                 d.config.server = normalise_server(str(server))
             except ValueError as exc:
-                d.show_html(pages.choose(str(server)[:300], str(exc)))
+                d.show_html(pages.choose(str(server)[:300], str(exc), key=d.page_key))
                 return {"error": str(exc)}
             d.config.mode = "connected"
         else:
             return {"error": "Unknown mode."}
         save(d.paths.config_file, d.config)
-        threading.Thread(target=d.open, daemon=True).start()
+        d.in_background(d.open)
         return {}
 
-    def change_mode(self) -> None:
+    def change_mode(self, key: str) -> None:
         d = self._desktop
-        if d.backend is not None:
-            d.backend.stop()
-            d.backend = None
+        if not self._own_page(key):
+            return
+        with d._lock:
+            d._generation += 1  # loops of the mode left behind stop showing pages
+            backend, d.backend = d.backend, None
+        if backend is not None:
+            d.in_background(backend.stop)
         d.config.mode = None
         d.base = ""
         save(d.paths.config_file, d.config)
         d._retry.set()
-        d.show_html(pages.choose(d.config.server))
+        d.show_html(pages.choose(d.config.server, key=d.page_key))
 
-    def retry(self) -> None:
+    def retry(self, key: str) -> None:
         d = self._desktop
-        d._retry.set()
-        if d.config.mode != "connected" or not d.base:
-            threading.Thread(target=d.open, daemon=True).start()
-        else:
+        if not self._own_page(key):
+            return
+        if d.config.mode == "connected" and d.base:
             d.load(f"{d.base}/app")
+        elif d.config.mode == "connected" and not d._retry.is_set() and d.handoff is None:
+            d._retry.set()  # the waiting loop checks again now
+        else:
+            d.in_background(d.open)
+
+    def cancel_sign_in(self, key: str) -> None:
+        if self._own_page(key):
+            self._desktop.cancel_sign_in()
+
+    def sign_in_again(self, key: str) -> None:
+        if self._own_page(key) and self._desktop.config.mode == "connected":
+            self._desktop.in_background(self._desktop.sign_in)
 
     def sign_in(self) -> None:
-        if self._desktop.config.mode == "connected":
-            threading.Thread(target=self._desktop.sign_in, daemon=True).start()
-
-    def cancel_sign_in(self) -> None:
         d = self._desktop
-        if d.handoff is not None:
-            d.handoff.cancel()
-        d.load(f"{d.base}/app")
+        if d.config.mode == "connected" and d.on_app_page():
+            d.in_background(d.sign_in)
 
     def set_workspace(self, name: str) -> None:
-        self._desktop.set_title(str(name))
+        if self._desktop.on_app_page():
+            self._desktop.set_title(str(name))
 
     def open_external(self, url: str) -> None:
-        if urlsplit(str(url)).scheme in ("http", "https", "mailto"):
+        if self._desktop.on_app_page() and urlsplit(str(url)).scheme in ("http", "https", "mailto"):
             webbrowser.open(str(url))
 
     def activity_cursor(self) -> str:
@@ -286,11 +406,11 @@ class Bridge:
 
     def activity(self, data: Any) -> int:
         """New follow-up tasks since the last look: one notification each (a summary beyond a few)."""
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) or not self._desktop.on_app_page():
             return 0
         cursor = data.get("cursor")
         items = [i for i in data.get("items") or [] if isinstance(i, dict)]
-        if isinstance(cursor, str) and len(cursor) <= 40:
+        if isinstance(cursor, str) and cursor.isdigit() and len(cursor) <= 18:
             self._desktop.cursor = cursor
         if len(items) > MAX_NOTIFICATIONS:
             notify.notify(f"{len(items)} new follow-up tasks", "Open the task list in the Customer Portal.")
@@ -302,6 +422,8 @@ class Bridge:
     def save_file(self, disposition: str, href: str, content: str) -> str:
         """Save a download through the operating system's save dialog; returns the path, "" when cancelled."""
         d = self._desktop
+        if not d.on_app_page():
+            return ""
         try:
             data = base64.b64decode(str(content), validate=True)
         except (binascii.Error, ValueError):
@@ -310,19 +432,23 @@ class Bridge:
         chosen = save_dialog(d.window, name)
         if not chosen:
             return ""
-        Path(chosen).write_bytes(data)
+        try:
+            Path(chosen).write_bytes(data)
+        except OSError as exc:
+            log.warning("a download could not be saved: %s", exc.strerror)
+            d.window.evaluate_js(f"alert({json.dumps('The file could not be saved: ' + str(exc.strerror))})")
+            return ""
         log.info("download saved (%d bytes)", len(data))
         return chosen
 
     def download_failed(self, status: int) -> None:
         log.warning("a download failed (status %s)", status)
+        if self._desktop.on_app_page():
+            self._desktop.window.evaluate_js("alert('The file could not be downloaded. Try again.')")
 
 
 def save_dialog(window: Any, name: str) -> str:
-    """Ask where to save ``name``; "" when cancelled. Tests set PORTAL_DESKTOP_SAVE_DIR to answer without asking."""
-    answer_dir = os.environ.get("PORTAL_DESKTOP_SAVE_DIR")
-    if answer_dir:
-        return str(Path(answer_dir) / name)
+    """Ask where to save ``name`` with the operating system's save dialog; "" when cancelled."""
     import webview
 
     downloads = Path.home() / "Downloads"
@@ -334,6 +460,27 @@ def save_dialog(window: Any, name: str) -> str:
     if not chosen:
         return ""
     return str(chosen[0] if isinstance(chosen, (list, tuple)) else chosen)
+
+
+def guard_window(desktop: Desktop) -> None:
+    """Install the navigation guard and refuse camera, microphone and the like, on pywebview's Qt page class
+    (before the window exists: Qt looks the overrides up on the class)."""
+    from qtpy.QtWebEngineCore import QWebEnginePage
+    from webview.platforms import qt as qt_platform
+
+    redirect = QWebEnginePage.NavigationType.NavigationTypeRedirect
+
+    def accept_navigation(page: Any, url: Any, nav_type: Any, is_main_frame: bool) -> bool:
+        if not is_main_frame:
+            return True
+        return desktop.allow_navigation(url.toString(), redirect=nav_type == redirect)
+
+    def refuse_feature(page: Any, url: Any, feature: Any) -> None:
+        page.setFeaturePermission(url, feature, QWebEnginePage.PermissionPolicy.PermissionDeniedByUser)
+
+    page_class: Any = qt_platform.BrowserView.WebPage
+    page_class.acceptNavigationRequest = accept_navigation
+    page_class.onFeaturePermissionRequested = refuse_feature
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -366,6 +513,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     paths = Paths.default()
     paths.ensure()
+    to_file = logging.FileHandler(
+        paths.log_file, encoding="utf-8"
+    )  # started from a menu, stderr goes nowhere
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(to_file)
     config = load(paths.config_file)
     if args.local:
         config.mode = "local"
@@ -402,13 +554,16 @@ def main(argv: list[str] | None = None) -> int:
     if not instance.acquire(on_message):
         if instance.send("focus"):
             print("The Customer Portal is already open: its window was brought to the front.")
+            if args.local or args.server or args.choose:
+                print("Close that window to start in another mode.")
             return 0
         print("Another Customer Portal window is starting; try again in a moment.", file=sys.stderr)
         return 1
     save(paths.config_file, config)
-    os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1" if os.geteuid() == 0 else "")
-    if not os.environ["QTWEBENGINE_DISABLE_SANDBOX"]:
-        del os.environ["QTWEBENGINE_DISABLE_SANDBOX"]
+    if getattr(os, "geteuid", lambda: -1)() == 0 and "QTWEBENGINE_DISABLE_SANDBOX" not in os.environ:
+        # The web engine's sandbox refuses to run as root (a container, say): it runs without it, and says so.
+        log.warning("running as root: the web engine's sandbox is off")
+        os.environ["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
     import webview
 
     geometry = config.geometry
@@ -426,6 +581,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     assert window is not None
     desktop.window = window
+    guard_window(desktop)
     window.events.loaded += desktop.on_loaded
     window.events.closing += desktop.remember_geometry
     window.events.maximized += lambda: setattr(desktop, "maximized", True)
@@ -433,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     drive = _driver()
 
     def started(_: Any) -> None:
-        desktop.open()
+        desktop.in_background(desktop.open)
         if drive is not None:
             threading.Thread(target=_run_driver, args=(drive, desktop), daemon=True).start()
 
@@ -441,6 +597,8 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=window.destroy, daemon=True).start()
 
     signal.signal(signal.SIGTERM, terminate)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, terminate)  # the terminal it was started from closed
     try:
         webview.start(
             started,

@@ -2,9 +2,9 @@
 
 It runs the same way ``make run`` does (``reflex run --env prod``, compiled frontend and backend on one port), with
 the embedded defaults: SQLite and private files under the user's data directory, the built-in development identity
-provider, demo data on the first start. It runs from a private copy of the project under the user's cache
-directory: ``reflex run`` writes its build into its working directory, and a ``make run`` in the checkout must not
-share it. The copy is kept between launches, so later starts reuse the build's cache.
+provider, demo data on the first start. It runs from a private copy of the project beside that data (``app/``):
+``reflex run`` writes its build into its working directory, and a ``make run`` in the checkout must not share it.
+The copy is kept between launches, so later starts reuse the build and its installed frontend packages.
 
 Nothing here imports the app: the launcher only starts and stops processes.
 """
@@ -41,7 +41,8 @@ class BackendError(RuntimeError):
 
 
 def sync_project(source: Path, target: Path) -> None:
-    """Copy the project's sources into ``target`` (kept between launches: its build cache survives)."""
+    """Make ``target`` a copy of the project's sources (kept between launches: its build cache survives). What the
+    checkout no longer has goes from the copy too: a migration left behind would give alembic two heads."""
     target.mkdir(parents=True, exist_ok=True)
     for entry in source.iterdir():
         if COPY_IGNORED(str(source), [entry.name]):
@@ -51,6 +52,21 @@ def sync_project(source: Path, target: Path) -> None:
             shutil.copytree(entry, dest, ignore=COPY_IGNORED, dirs_exist_ok=True)
         else:
             shutil.copy2(entry, dest)
+    _prune(source, target)
+
+
+def _prune(source: Path, target: Path) -> None:
+    for entry in list(target.iterdir()):
+        if COPY_IGNORED(str(target), [entry.name]):
+            continue  # build output and caches live only in the copy
+        original = source / entry.name
+        if not original.exists() or COPY_IGNORED(str(source), [entry.name]):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        elif entry.is_dir() and not entry.is_symlink():
+            _prune(original, entry)
 
 
 def backend_env(data_dir: Path, port: int, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -95,6 +111,7 @@ class LocalBackend:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     _stopping: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)  # start's Popen against stop()
 
     @property
     def url(self) -> str:
@@ -116,7 +133,8 @@ class LocalBackend:
             raise BackendError(f"The local workspace could not be prepared ({' '.join(args)} failed).")
 
     def start(self, progress: Callable[[str], None] = lambda _: None) -> str:
-        """Copy, migrate, seed (demo data on the first start only), then serve; returns the base URL."""
+        """Copy, migrate, seed (demo data on the first start only), then serve; returns the base URL. A ``stop()``
+        from another thread at any point ends the start with ``BackendError`` and leaves nothing running."""
         if not (PROJECT / "rxconfig.py").exists():
             raise BackendError("Local mode runs from a checkout of the project; rxconfig.py was not found.")
         (self.data_dir / "files").mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -124,11 +142,10 @@ class LocalBackend:
         sync_project(PROJECT, self.work_dir)
         self.port = free_loopback_port()
         env = backend_env(self.data_dir, self.port)
-        first = not (self.data_dir / "portal.db").exists()
-        self._run(env, "migrate")
-        if first:
+        if not (self.data_dir / "portal.db").exists():
             progress("Adding demo data…")
-            self._run(env, "seed")
+        self._run(env, "migrate")
+        self._run(env, "seed")  # demo data on the first start: seed leaves a database that has data alone
         progress("Starting the app (the first start builds it, which takes a minute or two)…")
         reflex = Path(sys.executable).with_name("reflex")
         command = [str(reflex)] if reflex.exists() else [sys.executable, "-m", "reflex"]
@@ -143,7 +160,9 @@ class LocalBackend:
         ]
         command += ["--backend-host", "127.0.0.1"]
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_file.open("ab") as out:
+        with self._lock, self.log_file.open("ab") as out:
+            if self._stopping.is_set():  # the window closed while this was preparing: start nothing
+                raise BackendError("The window was closed while the app was starting.")
             self.process = subprocess.Popen(  # noqa: S603  our own server, fixed arguments
                 command,
                 cwd=self.work_dir,
@@ -169,7 +188,8 @@ class LocalBackend:
     def stop(self) -> None:
         """End the whole process group: SIGTERM, then SIGKILL after ``STOP_TIMEOUT``. Safe to call twice."""
         self._stopping.set()
-        process = self.process
+        with self._lock:
+            process = self.process
         if process is None or process.poll() is not None:
             return
         try:

@@ -221,6 +221,7 @@ class LoopbackSignIn:
         self._error: HandoffError | None = None
         self._httpd: _CallbackServer | None = None
         self._started = False
+        self.cancelled = False  # cancel() was called (the person gave up; not an error to report)
         self.redirect_uri = ""
         self.authorize_url = ""
         self.browser_opened = False
@@ -280,6 +281,7 @@ class LoopbackSignIn:
 
     def cancel(self) -> None:
         """End the attempt: a running or later ``wait()`` raises HandoffError("Sign-in was cancelled.")."""
+        self.cancelled = True
         self._resolve(error=HandoffError(_CANCELLED))
         self.close()
 

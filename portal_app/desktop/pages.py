@@ -6,6 +6,7 @@ reached, while sign-in continues in the browser, and to choose the mode on the f
 
 from __future__ import annotations
 
+import json
 from html import escape
 
 ACTIVITY_PATH = "/api/desktop/activity"  # routes.DESKTOP_ACTIVITY (a test checks they agree)
@@ -41,47 +42,77 @@ def starting(step: str) -> str:
     return message("Starting the Customer Portal", step)
 
 
-def failed(text: str) -> str:
+def _call(key: str, method: str, *args: str) -> str:
+    """An ``onclick`` calling the window's API from one of its own pages: the first argument is the launch's key,
+    which only these pages carry (pages of a web site the window shows cannot call these methods)."""
+    quoted = ", ".join([json.dumps(key), *args])
+    return escape(f"window.pywebview.api.{method}({quoted})", quote=True)
+
+
+def _button(key: str, label: str, method: str, *, secondary: bool = False, args: tuple[str, ...] = ()) -> str:
+    cls = ' class="secondary"' if secondary else ""
+    return f'<button type="button"{cls} onclick="{_call(key, method, *args)}">{escape(label)}</button>'
+
+
+def failed(text: str, *, key: str) -> str:
     return page(
         "The Customer Portal could not start",
         f'<h1>The Customer Portal could not start</h1><p class="error">{escape(text)}</p>'
-        '<button type="button" onclick="window.pywebview.api.retry()">Try again</button>'
-        '<button type="button" class="secondary" onclick="window.pywebview.api.change_mode()">Change mode</button>',
+        + _button(key, "Try again", "retry")
+        + _button(key, "Change mode", "change_mode", secondary=True),
     )
 
 
-def unreachable(server: str, reason: str, seconds: int) -> str:
+def unreachable(server: str, reason: str, seconds: int, *, key: str) -> str:
     return page(
         "Server not reachable",
         f"<h1>Cannot reach {escape(server)}</h1><p>{escape(reason)}</p>"
         f'<p class="muted">Trying again in {seconds} s. Your work on the server is safe; nothing is kept here.</p>'
-        '<button type="button" onclick="window.pywebview.api.retry()">Try again now</button>'
-        '<button type="button" class="secondary" onclick="window.pywebview.api.change_mode()">Change mode</button>',
+        + _button(key, "Try again now", "retry")
+        + _button(key, "Change mode", "change_mode", secondary=True),
     )
 
 
-def signing_in(server: str) -> str:
+def signing_in(server: str, *, key: str, address: str = "") -> str:
+    """Waiting for the browser's sign-in; with ``address`` when the browser could not be opened: the person opens
+    it themselves."""
+    if address:
+        text = (
+            "<h1>Open this address in your browser to sign in</h1>"
+            f"<p>The app could not open your browser. Copy this address into it; when you have signed in at "
+            f"{escape(server)}, this window opens your workspace.</p>"
+            f'<p><input readonly aria-label="Sign-in address" value="{escape(address)}" '
+            'onclick="this.select()"></p>'
+        )
+    else:
+        text = (
+            "<h1>Continue signing in in your browser</h1>"
+            f"<p>Your browser opened the sign-in page of {escape(server)}. When you have signed in there, this "
+            "window opens your workspace.</p>"
+        )
+    return page("Continue in your browser", text + _button(key, "Cancel", "cancel_sign_in", secondary=True))
+
+
+def sign_in_failed(text: str, *, key: str) -> str:
     return page(
-        "Continue in your browser",
-        "<h1>Continue signing in in your browser</h1>"
-        f"<p>Your browser opened the sign-in page of {escape(server)}. When you have signed in there, this window "
-        "opens your workspace.</p>"
-        '<button type="button" class="secondary" onclick="window.pywebview.api.cancel_sign_in()">Cancel</button>',
+        "Sign-in did not finish",
+        f"<h1>Sign-in did not finish</h1><p>{escape(text)}</p>"
+        + _button(key, "Sign in again", "sign_in_again")
+        + _button(key, "Back", "retry", secondary=True),
     )
 
 
-def choose(server: str = "", error: str = "") -> str:
+def choose(server: str = "", error: str = "", *, key: str) -> str:
     """The first start: work on this computer, or connect to the company's server."""
     shown = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
+    connect = _call(key, "choose", "'connected'", "document.getElementById('server').value")
     return page(
         "Welcome to the Customer Portal",
         "<h1>How do you want to work?</h1>"
-        '<p class="muted">You can change this later from the window\'s start page.</p>'
-        '<button type="button" id="local" onclick="window.pywebview.api.choose(\'local\', \'\')">'
-        "On this computer</button>"
-        '<p class="muted">The app runs here with its own data and demo records. Works offline.</p>'
-        '<form onsubmit="event.preventDefault();'
-        "window.pywebview.api.choose('connected', document.getElementById('server').value)\">"
+        '<p class="muted">You can change this later: <code>make desktop ARGS=--choose</code>.</p>'
+        + _button(key, "On this computer", "choose", args=("'local'", "''"))
+        + '<p class="muted">The app runs here with its own data and demo records. Works offline.</p>'
+        f'<form onsubmit="event.preventDefault();{connect}">'
         '<label for="server">Your company\'s portal address</label>'
         f'<input id="server" name="server" type="url" placeholder="https://portal.example.com" '
         f'value="{escape(server)}" autocomplete="url">{shown}'

@@ -145,13 +145,14 @@ def test_connected_mode_signs_in_through_the_system_browser_and_a_loopback_redir
         )
         log = run.stdout[-3000:] + run.stderr[-6000:]
         (ARTIFACTS / "desktop-connected.log").write_text(log)
-        assert run.returncode == 0, log
+        said = browser_log.read_text() if browser_log.exists() else "(the browser wrote nothing)"
+        assert run.returncode == 0 and (home / "smoke.json").exists(), f"{log}\nbrowser: {said}"
         seen = json.loads((home / "smoke.json").read_text())
-        browser = json.loads(browser_log.read_text())
+        browser = json.loads(said)
         assert browser["start"] == "/auth/desktop" and browser["provider_page"].startswith("/dev-idp")
         assert browser["final_host"] == "127.0.0.1" and browser["final_path"] == "/callback", browser
         assert browser["status"] == 200 and "signed in" in browser["said"], browser
-        assert "/auth/desktop/finish" in browser["redirects"], browser
+        assert "/auth/desktop/finish" in browser["redirects"] and browser["consent"] is True, browser
         assert seen["clicked"] is True and seen["after_sign_in"].startswith("/app"), seen
         assert seen["workspace"] and "Tasks" in " ".join(seen["headings"]), seen
         assert json.loads((home / "config" / "desktop.json").read_text())["server"] == app_server.base_url
