@@ -37,6 +37,7 @@ from sqlmodel import Session, col, select
 from models import CustomerAccount, DesktopSignIn, FollowUpTask, SessionKind, User, utcnow
 from portal_app.services import access, audit, identity, ratelimit, sessions, tokens
 from portal_app.services.access import Actor, StaffActor, require_staff, scoped_select
+from portal_app.services.claims import claim
 from portal_app.services.errors import NotFound, RateLimited
 from portal_app.services.permissions import Permission
 from portal_app.services.sessions import IssuedSession
@@ -169,23 +170,18 @@ def finish(
     now = utcnow()
     key_hash = tokens.hash_token(request_key)
     code = tokens.new_token()
-    result = session.execute(  # type: ignore[deprecated]
-        sa.update(DesktopSignIn)
-        .where(
-            col(DesktopSignIn.request_key_hash) == key_hash,
-            col(DesktopSignIn.finished_at).is_(None),
-            col(DesktopSignIn.expires_at) > now,
-        )
-        .values(
-            finished_at=now,
-            user_id=user_id,
-            workspace_id=workspace_id,
-            code_hash=tokens.hash_token(code),
-            code_expires_at=now + CODE_TTL,
-        )
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        session.rollback()
+    if not claim(
+        session,
+        DesktopSignIn,
+        col(DesktopSignIn.request_key_hash) == key_hash,
+        col(DesktopSignIn.finished_at).is_(None),
+        col(DesktopSignIn.expires_at) > now,
+        finished_at=now,
+        user_id=user_id,
+        workspace_id=workspace_id,
+        code_hash=tokens.hash_token(code),
+        code_expires_at=now + CODE_TTL,
+    ):
         raise DesktopRefused("unknown, used or expired desktop request")
     row = session.exec(select(DesktopSignIn).where(DesktopSignIn.request_key_hash == key_hash)).one()
     session.commit()
@@ -219,17 +215,14 @@ def cancel(session: Session, request_key: str | None) -> DesktopPending:
         raise DesktopRefused("no desktop request in this browser")
     now = utcnow()
     key_hash = tokens.hash_token(request_key)
-    result = session.execute(  # type: ignore[deprecated]
-        sa.update(DesktopSignIn)
-        .where(
-            col(DesktopSignIn.request_key_hash) == key_hash,
-            col(DesktopSignIn.finished_at).is_(None),
-            col(DesktopSignIn.expires_at) > now,
-        )
-        .values(finished_at=now)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        session.rollback()
+    if not claim(
+        session,
+        DesktopSignIn,
+        col(DesktopSignIn.request_key_hash) == key_hash,
+        col(DesktopSignIn.finished_at).is_(None),
+        col(DesktopSignIn.expires_at) > now,
+        finished_at=now,
+    ):
         raise DesktopRefused("unknown, used or expired desktop request")
     row = session.exec(select(DesktopSignIn).where(DesktopSignIn.request_key_hash == key_hash)).one()
     session.commit()
@@ -277,17 +270,14 @@ def redeem(
         raise DesktopRefused("malformed code_verifier")
     now = utcnow()
     code_hash = tokens.hash_token(code)
-    spent = session.execute(  # type: ignore[deprecated]
-        sa.update(DesktopSignIn)
-        .where(
-            col(DesktopSignIn.code_hash) == code_hash,
-            col(DesktopSignIn.redeemed_at).is_(None),
-            col(DesktopSignIn.code_expires_at) > now,
-        )
-        .values(redeemed_at=now)
-    )
-    if spent.rowcount != 1:  # type: ignore[attr-defined]
-        session.rollback()
+    if not claim(
+        session,
+        DesktopSignIn,
+        col(DesktopSignIn.code_hash) == code_hash,
+        col(DesktopSignIn.redeemed_at).is_(None),
+        col(DesktopSignIn.code_expires_at) > now,
+        redeemed_at=now,
+    ):
         raise DesktopRefused("unknown, replayed or expired code")
     row = session.exec(select(DesktopSignIn).where(DesktopSignIn.code_hash == code_hash)).one()
     if not hmac.compare_digest(s256(code_verifier).encode("ascii"), row.code_challenge.encode("ascii")):

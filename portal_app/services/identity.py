@@ -29,6 +29,7 @@ from models import (
 )
 from models.schemas import WorkspaceRead
 from portal_app.services import access, audit, sessions, tokens, workspaces
+from portal_app.services.claims import claim
 from portal_app.services.errors import NotFound, RateLimited
 from portal_app.services.sessions import IssuedSession
 from portal_app.settings import get_settings
@@ -126,17 +127,14 @@ def consume_login(session: Session, state: str | None) -> OidcLogin:
         raise NotFound(SIGN_IN_REFUSED)
     now = utcnow()
     state_hash = tokens.hash_token(state)
-    result = session.execute(  # type: ignore[deprecated]
-        sa.update(OidcLogin)
-        .where(
-            col(OidcLogin.state_hash) == state_hash,
-            col(OidcLogin.used_at).is_(None),
-            col(OidcLogin.expires_at) > now,
-        )
-        .values(used_at=now)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        session.rollback()
+    if not claim(
+        session,
+        OidcLogin,
+        col(OidcLogin.state_hash) == state_hash,
+        col(OidcLogin.used_at).is_(None),
+        col(OidcLogin.expires_at) > now,
+        used_at=now,
+    ):
         log.warning("sign-in refused: unknown, replayed or expired state")
         raise NotFound(SIGN_IN_REFUSED)
     session.commit()
