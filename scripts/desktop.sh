@@ -13,8 +13,12 @@ ensure_js_toolchain  # local mode builds and serves the app as make run does
 if [ "$(uname -s)" = Linux ]; then
     missing=()
     for lib in libxcb-cursor.so.0 libxcb-icccm.so.4 libxcb-keysyms.so.1 libxcb-image.so.0 libxcb-render-util.so.0 \
-        libxkbcommon-x11.so.0 libnss3.so libxcomposite.so.1 libxdamage.so.1 libxtst.so.6 libasound.so.2 libgbm.so.1; do
-        ldconfig -p 2>/dev/null | grep -q "$lib" || missing+=("$lib")
+        libxkbcommon-x11.so.0 libnss3.so libXcomposite.so.1 libXdamage.so.1 libXtst.so.6 libasound.so.2 libgbm.so.1; do
+        found=""
+        for dir in /usr/lib/*-linux-gnu /lib/*-linux-gnu /usr/lib64 /usr/lib /lib64 /lib; do
+            [ -e "$dir/$lib" ] && found=1 && break
+        done
+        [ -n "$found" ] || missing+=("$lib")
     done
     if [ "${#missing[@]}" -gt 0 ]; then
         log "Qt's web engine needs system libraries that are missing: ${missing[*]}"
