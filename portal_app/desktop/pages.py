@@ -111,7 +111,8 @@ def choose(server: str = "", error: str = "", *, key: str) -> str:
         "<h1>How do you want to work?</h1>"
         '<p class="muted">You can change this later: <code>make desktop ARGS=--choose</code>.</p>'
         + _button(key, "On this computer", "choose", args=("'local'", "''"))
-        + '<p class="muted">The app runs here with its own data and demo records. After its first start it works offline.</p>'
+        + '<p class="muted">The app runs here with its own data and demo records. '
+        "After its first start it works offline.</p>"
         f'<form onsubmit="event.preventDefault();{connect}">'
         '<label for="server">Your company\'s portal address</label>'
         f'<input id="server" name="server" type="url" placeholder="https://portal.example.com" '

@@ -160,7 +160,10 @@ def test_server_down_retries_then_fails_and_loses_nothing(session, monkeypatch):
             assert mail.status is expected
     assert mailer.deliver_outbox(session) == 0
     # Every mail is still there, body intact, with its last error.
-    rows = session.exec(select(OutboxMail).where(OutboxMail.id.in_([m.id for m in mails]))).all()
+    # In id order: PostgreSQL returns updated rows in any order without one.
+    rows = session.exec(
+        select(OutboxMail).where(OutboxMail.id.in_([m.id for m in mails])).order_by(OutboxMail.id)
+    ).all()
     assert [r.body_text for r in rows] == ["Body 0\n", "Body 1\n", "Body 2\n"]
     assert {r.attempts for r in rows} == {mailer.MAX_ATTEMPTS}
 
