@@ -35,6 +35,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from portal_app import demo, routes
 from portal_app.api.auth_pages import esc, html_page
 from portal_app.api.portal_links import same_origin_request
+from portal_app.services import tokens
 from portal_app.settings import get_settings
 
 DEV_CLIENT_ID = "portal-dev"
@@ -144,8 +145,7 @@ def _take_code(code: str) -> _Grant | None:
     return grant
 
 
-def s256(verifier: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
+s256 = tokens.pkce_challenge
 
 
 # --- endpoints -------------------------------------------------------------------------------------------------

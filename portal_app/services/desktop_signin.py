@@ -30,6 +30,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -38,7 +39,7 @@ from models import CustomerAccount, DesktopSignIn, FollowUpTask, SessionKind, Us
 from portal_app.services import access, audit, identity, ratelimit, sessions, tokens
 from portal_app.services.access import Actor, StaffActor, require_staff, scoped_select
 from portal_app.services.claims import claim
-from portal_app.services.errors import NotFound, RateLimited
+from portal_app.services.errors import NotFound
 from portal_app.services.permissions import Permission
 from portal_app.services.sessions import IssuedSession
 from portal_app.services.tasks import OPEN_STATUSES
@@ -88,10 +89,7 @@ class DesktopPending:
     state: str
 
 
-def s256(verifier: str) -> str:
-    """The PKCE S256 challenge of ``verifier`` (RFC 7636 4.2)."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+s256 = tokens.pkce_challenge
 
 
 def is_loopback_redirect(uri: str) -> bool:
@@ -131,14 +129,14 @@ def start_request(
         raise DesktopRefused(reason)
     now = utcnow()
     ch = identity.client_hash(client)
-    recent = session.scalar(
-        select(sa.func.count()).where(
-            DesktopSignIn.client_hash == ch, col(DesktopSignIn.created_at) > now - START_RATE_WINDOW
-        )
+    identity.limit_starts(
+        session,
+        DesktopSignIn,
+        ch,
+        since=now - START_RATE_WINDOW,
+        limit=START_RATE_LIMIT,
+        what="desktop sign-in",
     )
-    if (recent or 0) >= START_RATE_LIMIT:
-        log.warning("desktop sign-in rate limited", extra={"client": ch[:12]})
-        raise RateLimited()
     key = tokens.new_token()
     session.add(
         DesktopSignIn(
@@ -156,6 +154,27 @@ def start_request(
     return key
 
 
+def _end_request(session: Session, request_key: str | None, now: datetime, **values: Any) -> DesktopSignIn:
+    """Use up the browser's pending request exactly once (setting ``values`` too), committed; its row. Raises
+    ``DesktopRefused`` for a missing, malformed, unknown, used or expired request."""
+    if not request_key or not _SECRET_RE.fullmatch(request_key):
+        raise DesktopRefused("no desktop request in this browser")
+    key_hash = tokens.hash_token(request_key)
+    if not claim(
+        session,
+        DesktopSignIn,
+        col(DesktopSignIn.request_key_hash) == key_hash,
+        col(DesktopSignIn.finished_at).is_(None),
+        col(DesktopSignIn.expires_at) > now,
+        finished_at=now,
+        **values,
+    ):
+        raise DesktopRefused("unknown, used or expired desktop request")
+    row = session.exec(select(DesktopSignIn).where(DesktopSignIn.request_key_hash == key_hash)).one()
+    session.commit()
+    return row
+
+
 def finish(
     session: Session, request_key: str | None, *, user_id: int, workspace_id: int | None
 ) -> DesktopGrant:
@@ -165,26 +184,17 @@ def finish(
     ``user_id`` and ``workspace_id`` come from the browser's resolved staff session, never from input. Raises
     ``DesktopRefused`` for an unknown, used or expired request.
     """
-    if not request_key or not _SECRET_RE.fullmatch(request_key):
-        raise DesktopRefused("no desktop request in this browser")
     now = utcnow()
-    key_hash = tokens.hash_token(request_key)
     code = tokens.new_token()
-    if not claim(
+    row = _end_request(
         session,
-        DesktopSignIn,
-        col(DesktopSignIn.request_key_hash) == key_hash,
-        col(DesktopSignIn.finished_at).is_(None),
-        col(DesktopSignIn.expires_at) > now,
-        finished_at=now,
+        request_key,
+        now,
         user_id=user_id,
         workspace_id=workspace_id,
         code_hash=tokens.hash_token(code),
         code_expires_at=now + CODE_TTL,
-    ):
-        raise DesktopRefused("unknown, used or expired desktop request")
-    row = session.exec(select(DesktopSignIn).where(DesktopSignIn.request_key_hash == key_hash)).one()
-    session.commit()
+    )
     log.info("desktop sign-in code issued", extra={"user_id": user_id})
     return DesktopGrant(redirect_uri=row.redirect_uri, state=row.state, code=code)
 
@@ -211,21 +221,7 @@ def pending(session: Session, request_key: str | None) -> DesktopPending:
 def cancel(session: Session, request_key: str | None) -> DesktopPending:
     """The person said no in the browser: the request is used up without a code. Returns where to tell the
     desktop app (``error=access_denied``). Raises ``DesktopRefused`` for an unknown, used or expired request."""
-    if not request_key or not _SECRET_RE.fullmatch(request_key):
-        raise DesktopRefused("no desktop request in this browser")
-    now = utcnow()
-    key_hash = tokens.hash_token(request_key)
-    if not claim(
-        session,
-        DesktopSignIn,
-        col(DesktopSignIn.request_key_hash) == key_hash,
-        col(DesktopSignIn.finished_at).is_(None),
-        col(DesktopSignIn.expires_at) > now,
-        finished_at=now,
-    ):
-        raise DesktopRefused("unknown, used or expired desktop request")
-    row = session.exec(select(DesktopSignIn).where(DesktopSignIn.request_key_hash == key_hash)).one()
-    session.commit()
+    row = _end_request(session, request_key, utcnow())
     log.info("desktop sign-in cancelled in the browser")
     return DesktopPending(redirect_uri=row.redirect_uri, state=row.state)
 

@@ -10,7 +10,8 @@ import hashlib
 import hmac
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -87,6 +88,20 @@ def login_secrets(state: str) -> tuple[str, str]:
     return derive("nonce"), derive("pkce-verifier")
 
 
+def limit_starts(
+    session: Session, model: Any, client: str, *, since: datetime, limit: int, what: str = "sign-in"
+) -> None:
+    """``RateLimited`` when the client (``client_hash``) started ``limit`` or more sign-ins of this kind (rows of
+    ``model``, which has ``client_hash`` and ``created_at``) since ``since``: counted in the database, so every
+    worker sees the same count."""
+    recent = session.scalar(
+        select(sa.func.count()).where(model.client_hash == client, col(model.created_at) > since)
+    )
+    if (recent or 0) >= limit:
+        log.warning(f"{what} rate limited", extra={"client": client[:12]})
+        raise RateLimited()
+
+
 def start_login(
     session: Session, *, purpose: SessionKind, next_path: str = "", client: str = ""
 ) -> PendingLogin:
@@ -94,14 +109,9 @@ def start_login(
     ``RateLimited`` after too many starts per client."""
     now = utcnow()
     ch = client_hash(client)
-    recent = session.scalar(
-        select(sa.func.count()).where(
-            OidcLogin.client_hash == ch, col(OidcLogin.created_at) > now - LOGIN_RATE_WINDOW
-        )
+    limit_starts(
+        session, OidcLogin, ch, since=now - LOGIN_RATE_WINDOW, limit=LOGIN_RATE_LIMIT, what="sign-in"
     )
-    if (recent or 0) >= LOGIN_RATE_LIMIT:
-        log.warning("sign-in rate limited", extra={"client": ch[:12]})
-        raise RateLimited()
     state = tokens.new_token()
     nonce, verifier = login_secrets(state)
     pending = PendingLogin(state=state, nonce=nonce, code_verifier=verifier)
