@@ -55,11 +55,17 @@ def _connected(desktop: Any) -> None:
     window = desktop.window
     _until("the workspace", lambda: desktop.base and _path(desktop).startswith("/app"), 120)
     out["base"] = desktop.base
+    # The gate's sign-in link, or the gate's own redirect to sign-in: either way the window sends the sign-in to
+    # the system browser (whichever the page does first).
     out["clicked"] = _until(
-        "the gate's sign-in link",
-        lambda: window.evaluate_js(
-            "(function(){var a=document.querySelector('a[href*=\"/auth/sign-in\"]');"
-            "if(!a){return false;}a.click();return true;})()"
+        "the gate's sign-in link, or a sign-in under way",
+        lambda: (
+            desktop.workspace
+            or desktop.handoff is not None
+            or window.evaluate_js(
+                "(function(){var a=document.querySelector('a[href*=\"/auth/sign-in\"]');"
+                "if(!a){return false;}a.click();return true;})()"
+            )
         ),
     )
     out["workspace"] = _until("the signed-in workspace", lambda: desktop.workspace, 120)

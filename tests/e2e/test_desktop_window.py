@@ -153,7 +153,7 @@ def test_connected_mode_signs_in_through_the_system_browser_and_a_loopback_redir
         assert browser["final_host"] == "127.0.0.1" and browser["final_path"] == "/callback", browser
         assert browser["status"] == 200 and "signed in" in browser["said"], browser
         assert "/auth/desktop/finish" in browser["redirects"] and browser["consent"] is True, browser
-        assert seen["clicked"] is True and seen["after_sign_in"].startswith("/app"), seen
+        assert seen["clicked"] and seen["after_sign_in"].startswith("/app"), seen
         assert seen["workspace"] and "Tasks" in " ".join(seen["headings"]), seen
         assert json.loads((home / "config" / "desktop.json").read_text())["server"] == app_server.base_url
         assert not (home / "data" / "portal.db").exists()  # connected mode keeps no data here
