@@ -29,7 +29,7 @@ MAX_PAGE_SIZE = 100
 
 
 class Page(BaseModel, Generic[ItemT]):
-    """One page of a list: bounded by ``limit``; two queries whatever the data size."""
+    """One page of a list: bounded by ``limit``; at most two queries whatever the data size."""
 
     items: list[ItemT]
     total: int
@@ -42,12 +42,37 @@ class Page(BaseModel, Generic[ItemT]):
 
     @classmethod
     def fetch(
-        cls, session: Session, query: Any, item: type[ItemT], *, offset: int = 0, limit: int = 25
+        cls,
+        session: Session,
+        query: Any,
+        item: type[ItemT],
+        *,
+        offset: int = 0,
+        limit: int = 25,
+        small: bool = False,
     ) -> Page[ItemT]:
+        """The page, then its total: counted only when the page cannot tell it (a full page, or an empty one past
+        the start). ``small``: the caller knows the whole list is short (narrowed to one account), so a full page
+        counts in the same statement (``count(*) over ()``) instead of a second one; on a long list that would read
+        every row, so it is the caller's promise."""
         limit = max(1, min(int(limit), MAX_PAGE_SIZE))
         offset = max(0, int(offset))
-        total = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
-        rows = session.exec(query.offset(offset).limit(limit)).all()
+        if small and len(query.column_descriptions) == 1:
+            counted = query.add_columns(sa.func.count().over().label("page_total"))
+            pairs = session.execute(counted.offset(offset).limit(limit)).all()  # type: ignore[deprecated]
+            rows: list[Any] = [pair[0] for pair in pairs]
+            total = int(pairs[0][-1]) if pairs else None
+        else:
+            rows = list(session.exec(query.offset(offset).limit(limit)).all())
+            total = None
+        if total is None:
+            if len(rows) < limit and (rows or offset == 0):
+                total = offset + len(rows)
+            else:
+                total = (
+                    session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+                    or 0
+                )
         return cls(items=[item.model_validate(r) for r in rows], total=int(total), offset=offset, limit=limit)
 
 

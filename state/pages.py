@@ -240,8 +240,11 @@ class ContactArea(BaseState):
     portal_group: list[NavItem] = []  # the other pages of the current page's tab, linked from the page
 
     def _fill_contact_shell(self, session: Session, principal: Principal, actor: ContactActor) -> None:
-        account = accounts.portal_get_account(session, actor)
         linked = portal_access.list_contact_accounts(session, actor)
+        # The current account is one of the linked ones (the session was just resolved through that link).
+        account = next((a for a in linked if a.id == actor.account_id), None) or accounts.portal_get_account(
+            session, actor
+        )
         path = self.router.page.path
         self.account_name = account.name
         brand = branding.portal_branding(session, actor)  # the contact's own workspace only

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, select
@@ -45,6 +45,7 @@ from portal_app.services.permissions import ContactPermission, Permission, role_
 
 security_log = logging.getLogger("portal.security")
 
+V = TypeVar("V")
 T = TypeVar("T", bound=SQLModel)
 
 
@@ -125,6 +126,7 @@ def resolve_staff(session: Session, *, user_id: int, workspace_id: int) -> Staff
         _deny("staff", user_id, "workspace", workspace_id)
         raise NotFound()
     membership, workspace = row
+    _keep(session, membership, workspace)
     if workspace.status is not WorkspaceStatus.ACTIVE:
         _deny("staff", user_id, "workspace-suspended", workspace_id)
         raise NotFound("This workspace is not available.")
@@ -141,6 +143,7 @@ def resolve_contact(session: Session, *, contact_id: int, account_id: int) -> Co
         _deny("contact", contact_id, "account", account_id)
         raise NotFound()
     contact, link, workspace = row
+    _keep(session, contact, link, workspace)
     if (
         contact.status is not ContactStatus.ACTIVE
         or workspace.status is not WorkspaceStatus.ACTIVE
@@ -342,6 +345,48 @@ def scoped_select(actor: Actor, model: type[T], *, change: bool = False) -> Sele
     raise NotFound()
 
 
+_READS = "access.scoped_reads"  # session.info: records get_scoped read in this unit of work
+_KEPT = "access.kept"  # session.info: the rows an actor was resolved from, held for the unit of work
+
+
+def _keep(session: Session, *rows: object) -> None:
+    """Hold the rows the actor was resolved from for the rest of this session: the identity map only holds weak
+    references, so a later ``session.get`` of the same workspace (the shell, branding) would query it again."""
+    session.info.setdefault(_KEPT, []).extend(rows)
+
+
+def _forget_reads(session: Session, *_: Any) -> None:
+    session.info.pop(_READS, None)
+
+
+def _forget_all(session: Session, *_: Any) -> None:
+    session.info.pop(_READS, None)
+    session.info.pop(_KEPT, None)
+
+
+def _forget_on_bulk_change(state: Any) -> None:
+    if state.is_update or state.is_delete:
+        _forget_reads(state.session)
+
+
+# A remembered read is only good while nothing in the session has written: any flush, bulk UPDATE or DELETE,
+# commit or rollback forgets them all. The rows an actor was resolved from are let go at the end of the
+# transaction, as the identity map would.
+sa.event.listen(Session, "after_flush", _forget_reads)
+sa.event.listen(Session, "do_orm_execute", _forget_on_bulk_change)
+for _name in ("after_commit", "after_rollback", "after_soft_rollback"):
+    sa.event.listen(Session, _name, _forget_all)
+
+
+def remembered(session: Session, key: Hashable, compute: Callable[[], V]) -> V:
+    """``compute()``, once per session until it next writes (the same rule as ``get_scoped``'s reads): for a figure
+    the shell and the page both show, such as the unread badge. ``key`` must name the actor."""
+    reads = session.info.setdefault(_READS, {})
+    if key not in reads:
+        reads[key] = compute()
+    return cast(V, reads[key])
+
+
 def get_scoped(
     session: Session,
     actor: Actor,
@@ -351,7 +396,17 @@ def get_scoped(
     change: bool = False,
     lock: bool = False,
 ) -> T:
-    """One record by id within the actor's scope; ``NotFound`` for missing and for not-yours alike."""
+    """One record by id within the actor's scope; ``NotFound`` for missing and for not-yours alike.
+
+    A read (not ``change``, not ``lock``) is remembered for the session until it next writes: a page load asks
+    for the same account from the shell, the page and its lists, and the answer cannot differ in between.
+    """
+    key = (model, record_id, actor)
+    remembered: dict[Any, Any] | None = None
+    if not change and not lock:
+        remembered = session.info.setdefault(_READS, {})
+        if key in remembered:
+            return cast(T, remembered[key])
     query = scoped_select(actor, model, change=change).where(model.id == record_id)  # type: ignore[attr-defined]
     if lock:
         query = query.with_for_update()
@@ -361,7 +416,35 @@ def get_scoped(
             actor.kind, getattr(actor, "audit_id", getattr(actor, "email", None)), model.__name__, record_id
         )
         raise NotFound()
+    if remembered is not None:
+        remembered[key] = row
     return row
+
+
+def account_names(session: Session, workspace_id: int, account_ids: Iterable[int]) -> dict[int, str]:
+    """Names of the workspace's accounts among ``account_ids`` (those outside it are left out), for callers that
+    have already checked the actor may read them. Accounts this session has already read (``get_scoped``) cost
+    nothing; one query finds the rest."""
+    wanted = {int(i) for i in account_ids}
+    names: dict[int, str] = {}
+    for key, row in session.info.get(_READS, {}).items():
+        if (
+            len(key) == 3
+            and key[0] is CustomerAccount
+            and key[1] in wanted
+            and row.workspace_id == workspace_id
+        ):
+            names[key[1]] = row.name
+    rest = wanted - names.keys()
+    if rest:
+        found = session.exec(
+            select(CustomerAccount.id, CustomerAccount.name).where(
+                CustomerAccount.workspace_id == workspace_id,
+                CustomerAccount.id.in_(rest),  # type: ignore[union-attr]
+            )
+        )
+        names.update({aid: name for aid, name in found if aid is not None})
+    return names
 
 
 def lock_workspace(session: Session, workspace_id: int) -> Workspace:

@@ -20,6 +20,7 @@ from portal_app.services import audit, notify
 from portal_app.services.access import (
     Actor,
     StaffActor,
+    account_names,
     get_scoped,
     require_contact,
     require_staff,
@@ -223,17 +224,7 @@ def _linked_estimate(session: Session, staff: StaffActor, row: ApprovalRequest) 
 
 
 def _describe(session: Session, staff: StaffActor, rows: Sequence[ApprovalRead]) -> list[ApprovalView]:
-    account_ids = {r.account_id for r in rows}
-    names = (
-        {
-            a.id: a.name
-            for a in session.exec(
-                scoped_select(staff, CustomerAccount).where(col(CustomerAccount.id).in_(account_ids))
-            )
-        }
-        if account_ids
-        else {}
-    )
+    names = account_names(session, staff.workspace_id, {r.account_id for r in rows})
     return [ApprovalView(**r.model_dump(), account_name=names.get(r.account_id, "")) for r in rows]
 
 
@@ -263,7 +254,7 @@ def list_approvals(
         escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(sa.func.lower(ApprovalRequest.title).like(f"%{escaped}%", escape="\\"))
     query = query.order_by(col(ApprovalRequest.created_at).desc(), col(ApprovalRequest.id).desc())
-    page = Page.fetch(session, query, ApprovalRead, offset=offset, limit=limit)
+    page = Page.fetch(session, query, ApprovalRead, offset=offset, limit=limit, small=account_id is not None)
     return Page[ApprovalView](
         items=_describe(session, staff, page.items), total=page.total, offset=page.offset, limit=page.limit
     )

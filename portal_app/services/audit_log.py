@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from models import AuditEvent, Contact, CustomerAccount, Membership, User
 from portal_app.services import audit, audit_words
-from portal_app.services.access import Actor, StaffActor, require_staff
+from portal_app.services.access import Actor, StaffActor, get_scoped, require_staff
 from portal_app.services.audit_filters import (
     PAYMENT_TARGETS,
     AuditFilters,
@@ -34,7 +34,7 @@ from portal_app.services.audit_filters import (
     workspace_zone,
 )
 from portal_app.services.audit_names import Names
-from portal_app.services.errors import NotFound, RateLimited
+from portal_app.services.errors import RateLimited
 from portal_app.services.exports import neutralise
 from portal_app.services.permissions import Permission
 from portal_app.services.ratelimit import ClientRateLimiter
@@ -158,13 +158,9 @@ def account_timeline(
     contacts: the actions of ``audit_words.TIMELINE`` only, never an internal note, a task, a reminder pause or a
     permission change. Needs ``accounts:read``; an account outside the actor's workspace raises ``NotFound``."""
     staff = require_staff(actor, Permission.ACCOUNTS_READ)
-    found = session.scalar(
-        select(CustomerAccount.id).where(
-            CustomerAccount.workspace_id == staff.workspace_id, CustomerAccount.id == account_id
-        )
-    )
-    if found is None:
-        raise NotFound()
+    get_scoped(
+        session, staff, CustomerAccount, account_id
+    )  # NotFound outside the workspace; the page read it
     clauses = [
         col(AuditEvent.workspace_id) == staff.workspace_id,
         col(AuditEvent.account_id) == account_id,

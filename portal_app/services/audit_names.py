@@ -20,7 +20,6 @@ from models import (
     AuditEvent,
     Contact,
     ContactInvitation,
-    CustomerAccount,
     Delivery,
     DocumentRequest,
     Estimate,
@@ -33,6 +32,7 @@ from models import (
     User,
 )
 from portal_app.formatting import day
+from portal_app.services.access import account_names
 from portal_app.services.audit_phrases import Facts, quoted
 
 # Target type -> the record's kind as the record column names it. The record filter accepts these types.
@@ -167,12 +167,7 @@ class Names:
         account_ids = {r.account_id for r in rows if r.account_id}
         account_ids |= targets.get("account", set()) | targets.get("customer_account", set())
         if account_ids:
-            found_a = session.exec(
-                select(CustomerAccount.id, CustomerAccount.name).where(
-                    CustomerAccount.workspace_id == workspace_id, col(CustomerAccount.id).in_(account_ids)
-                )
-            )
-            names.accounts = {aid: name for aid, name in found_a if aid is not None}
+            names.accounts = account_names(session, workspace_id, account_ids)
         return names
 
     def _fetch(

@@ -470,7 +470,7 @@ def list_deliveries(
             *order,
         ]
     query = query.order_by(*order)
-    page = Page.fetch(session, query, DeliveryRead, offset=offset, limit=limit)
+    page = Page.fetch(session, query, DeliveryRead, offset=offset, limit=limit, small=account_id is not None)
     return _with_events(session, page, DeliveryEventRead, include_internal=True)
 
 

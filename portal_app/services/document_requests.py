@@ -595,7 +595,9 @@ def list_document_requests(
             sa.case((late, 0), else_=1), sa.case((late, col(DocumentRequest.due_on)), else_=None)
         )
     query = query.order_by(col(DocumentRequest.created_at).desc(), col(DocumentRequest.id).desc())
-    return Page.fetch(session, query, DocumentRequestRead, offset=offset, limit=limit)
+    return Page.fetch(
+        session, query, DocumentRequestRead, offset=offset, limit=limit, small=account_id is not None
+    )
 
 
 def list_document_request_summaries(

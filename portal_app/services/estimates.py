@@ -519,6 +519,7 @@ def list_estimates(
         EstimateRead,
         offset=offset,
         limit=limit,  # type: ignore[attr-defined]
+        small=account_id is not None,
     )
     return _with_totals(session, staff, page)
 

@@ -645,7 +645,9 @@ def list_invoices(
             sa.case((overdue, col(Invoice.due_date)), else_=None),
             *order,
         ]
-    return Page.fetch(session, query.order_by(*order), InvoiceRead, offset=offset, limit=limit)
+    return Page.fetch(
+        session, query.order_by(*order), InvoiceRead, offset=offset, limit=limit, small=account_id is not None
+    )
 
 
 def account_names(session: Session, actor: Actor, account_ids: Sequence[int]) -> dict[int, str]:

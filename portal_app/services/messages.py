@@ -45,6 +45,7 @@ from portal_app.services.access import (
     ContactActor,
     StaffActor,
     get_scoped,
+    remembered,
     require_contact,
     require_staff,
     scoped_select,
@@ -273,7 +274,7 @@ def list_threads(
     if account_id is not None:
         query = query.where(MessageThread.account_id == account_id)
     query = query.order_by(col(MessageThread.last_message_at).desc(), col(MessageThread.id).desc())
-    return Page.fetch(session, query, ThreadRead, offset=offset, limit=limit)
+    return Page.fetch(session, query, ThreadRead, offset=offset, limit=limit, small=account_id is not None)
 
 
 def get_thread_messages(
@@ -290,7 +291,7 @@ def get_thread_messages(
         .where(Message.thread_id == thread.id, Message.workspace_id == staff.workspace_id)
         .order_by(col(Message.created_at), col(Message.id))
     )
-    return Page.fetch(session, query, MessageRead, offset=offset, limit=limit)
+    return Page.fetch(session, query, MessageRead, offset=offset, limit=limit, small=True)  # one thread
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -342,7 +343,7 @@ def portal_get_thread_messages(
     thread = get_scoped(session, contact, MessageThread, thread_id)
     assert thread.id is not None
     query = _portal_messages_query(contact, thread.id).order_by(col(Message.created_at), col(Message.id))
-    return Page.fetch(session, query, PortalMessage, offset=offset, limit=limit)
+    return Page.fetch(session, query, PortalMessage, offset=offset, limit=limit, small=True)  # one thread
 
 
 def _contact_message(session: Session, contact: ContactActor, thread: MessageThread, body: str) -> Message:
@@ -959,7 +960,11 @@ def portal_unread_count(session: Session, actor: Actor) -> int:
         "account_id": contact.account_id,
         "contact_id": contact.contact_id,
     }
-    return int(session.scalar(_unread_count_query(), params) or 0)
+    return remembered(  # the portal shell's badge and the home page's figure: one query per page load
+        session,
+        ("portal_unread", contact),
+        lambda: int(session.scalar(_unread_count_query(), params) or 0),
+    )
 
 
 def portal_list_inbox(

@@ -13,7 +13,6 @@ from sqlmodel import Session, col, select
 from models import (
     ApprovalRequest,
     AuditEvent,
-    CustomerAccount,
     Delivery,
     DocumentRequest,
     Estimate,
@@ -33,6 +32,7 @@ from portal_app.services.access import (
     Actor,
     ContactActor,
     StaffActor,
+    account_names,
     get_scoped,
     require_staff,
     scoped_select,
@@ -169,6 +169,7 @@ def list_tasks(
         TaskRead,
         offset=offset,
         limit=limit,
+        small=account_id is not None,
     )
     return Page[TaskView](
         items=_describe(session, staff, page.items), total=page.total, offset=page.offset, limit=page.limit
@@ -207,17 +208,7 @@ _SOURCE_NAMES: dict[str, tuple[type[Any], str]] = {
 
 def _describe(session: Session, staff: StaffActor, tasks: Sequence[TaskRead]) -> list[TaskView]:
     """The names behind a page of tasks: one query per kind of name, all scoped to the workspace."""
-    account_ids = {t.account_id for t in tasks if t.account_id}
-    accounts = (
-        {
-            a.id: a.name
-            for a in session.exec(
-                scoped_select(staff, CustomerAccount).where(col(CustomerAccount.id).in_(account_ids))
-            )
-        }
-        if account_ids
-        else {}
-    )
+    accounts = account_names(session, staff.workspace_id, {t.account_id for t in tasks if t.account_id})
     people = member_names(session, staff, [t.assignee_user_id for t in tasks if t.assignee_user_id])
     sources: dict[tuple[str, int], str] = {}
     estimate_ids = {t.source_id for t in tasks if t.source_type == "estimate"}

@@ -48,6 +48,7 @@ from tests.security.test_every_actor import call_handler  # noqa: E402
 from tests.state.test_page_states import page_state, staff_token  # noqa: E402
 
 SMALL, LARGE = 4, 24
+_LIST_TOTAL = "SELECT COUNT(*) AS COUNT_1 \nFROM (SELECT"  # Page.fetch's count of a whole list
 
 
 @dataclass
@@ -157,11 +158,10 @@ def _measure(engine: sa.Engine, size: int) -> dict[str, Loaded]:
         seen: list[str] = []
 
         def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            if (
-                not statement.lstrip()
-                .upper()
-                .startswith(("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT", "ROLLBACK"))
-            ):
+            head = statement.lstrip().upper()
+            # A list's total is counted only when its page is full (Page.fetch): one statement per list, present at
+            # one size and not the other by design, never one per row. Left out of the comparison.
+            if not head.startswith(("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT", "ROLLBACK", _LIST_TOTAL)):
                 seen.append(statement)  # noqa: B023  (one listener per page, removed below)
 
         sa.event.listen(sa.Engine, "before_cursor_execute", count)  # the app's own engine too
