@@ -317,7 +317,15 @@ RULES_BY_MODEL: dict[type[SQLModel], RecordRule] = {rule.model: rule for rule in
 
 
 def scoped_select(actor: Actor, model: type[T], *, change: bool = False) -> SelectOfScalar[T]:
-    """``SELECT model`` limited to what ``actor`` may read (or change). Raises when the actor may reach none of it."""
+    """``SELECT model`` limited to what ``actor`` may read (or change). Raises when the actor may reach none of it.
+
+    Built once per actor, model and purpose (the rules depend on nothing else: no clock, no input); a refusal is
+    never remembered, so it is logged every time. Selects are immutable: callers add to a copy."""
+    return cast("SelectOfScalar[T]", _scoped_select(actor, model, change))
+
+
+@functools.lru_cache(maxsize=4096)
+def _scoped_select(actor: Actor, model: type[SQLModel], change: bool) -> SelectOfScalar[Any]:
     rule = RULES_BY_MODEL[model]
     col: Any = model.id  # type: ignore[attr-defined]
     if isinstance(actor, StaffActor):

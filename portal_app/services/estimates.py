@@ -565,24 +565,36 @@ def _waiting() -> sa.ColumnElement[bool]:
 
 
 def _portal_page(session: Session, query: Any, *, offset: int, limit: int) -> Page[PortalEstimate]:
-    """One page of portal estimates with their current version's totals: a count and one joined query."""
+    """One page of portal estimates with their current version's totals: one joined query that also counts the
+    whole list (one account's estimates: a short list); a second only for a page past the end."""
     limit = max(1, min(int(limit), MAX_PAGE_SIZE))
     offset = max(0, int(offset))
-    total = session.scalar(select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
     joined = query.join(
         EstimateVersion,
         sa.and_(
             col(EstimateVersion.estimate_id) == col(Estimate.id),
             col(EstimateVersion.version) == col(Estimate.current_version),
         ),
-    ).add_columns(EstimateVersion.subtotal_minor, EstimateVersion.tax_minor, EstimateVersion.total_minor)
+    ).add_columns(
+        EstimateVersion.subtotal_minor,
+        EstimateVersion.tax_minor,
+        EstimateVersion.total_minor,
+        sa.func.count().over(),
+    )
+    rows = session.execute(joined.offset(offset).limit(limit)).all()
     items = [
         PortalEstimate.model_validate(est).model_copy(
             update={"subtotal_minor": sub, "tax_minor": tax, "total_minor": tot}
         )
-        for est, sub, tax, tot in session.execute(joined.offset(offset).limit(limit)).all()
+        for est, sub, tax, tot, _ in rows
     ]
-    return Page(items=items, total=int(total), offset=offset, limit=limit)
+    if rows:
+        total = int(rows[0][-1])
+    elif offset:
+        total = int(session.scalar(select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0)
+    else:
+        total = 0
+    return Page(items=items, total=total, offset=offset, limit=limit)
 
 
 def portal_list_estimates(
