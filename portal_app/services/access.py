@@ -319,18 +319,13 @@ RULES_BY_MODEL: dict[type[SQLModel], RecordRule] = {rule.model: rule for rule in
 def scoped_select(actor: Actor, model: type[T], *, change: bool = False) -> SelectOfScalar[T]:
     """``SELECT model`` limited to what ``actor`` may read (or change). Raises when the actor may reach none of it.
 
-    Built once per actor, model and purpose (the rules depend on nothing else: no clock, no input); a refusal is
-    never remembered, so it is logged every time. Selects are immutable: callers add to a copy."""
-    return cast("SelectOfScalar[T]", _scoped_select(actor, model, change))
-
-
-@functools.lru_cache(maxsize=4096)
-def _scoped_select(actor: Actor, model: type[SQLModel], change: bool) -> SelectOfScalar[Any]:
+    The part shared by a workspace's members (or by its contacts with the same permissions) is built once and
+    kept (the rules depend on nothing else: no clock, no input); a contact's own account is added per call. A
+    refusal is never remembered, so it is logged every time. Selects are immutable: callers add to a copy."""
     rule = RULES_BY_MODEL[model]
-    col: Any = model.id  # type: ignore[attr-defined]
     if isinstance(actor, StaffActor):
         require_staff(actor, rule.staff_change if change else rule.staff_read)
-        return select(model).where(model.workspace_id == actor.workspace_id)  # type: ignore[attr-defined]
+        return cast("SelectOfScalar[T]", _workspace_select(model, actor.workspace_id))
     if isinstance(actor, ContactActor):
         if rule.contact_read is None or (change and rule.contact_change is None):
             _deny("contact", actor.contact_id, model.__name__, None)
@@ -338,19 +333,38 @@ def _scoped_select(actor: Actor, model: type[SQLModel], change: bool) -> SelectO
         if change and rule.contact_change not in actor.permissions:
             _deny("contact", actor.contact_id, model.__name__, None)
             raise NotFound()
-        clause = rule.contact_read(actor)
-        if clause is None:
+        shared = _contacts_select(model, actor.workspace_id, actor.permissions)
+        if shared is None:
             _deny("contact", actor.contact_id, model.__name__, None)
             raise NotFound()
         assert rule.account_column is not None
-        col = getattr(model, rule.account_column)
-        return select(model).where(
-            model.workspace_id == actor.workspace_id,  # type: ignore[attr-defined]
-            col == actor.account_id,
-            clause,
+        return cast(
+            "SelectOfScalar[T]", shared.where(getattr(model, rule.account_column) == actor.account_id)
         )
     _deny("operator", actor.email, model.__name__, None)
     raise NotFound()
+
+
+# Bounded: one entry per model and workspace (per permission set for contacts) in use, about 2 KiB each.
+@functools.lru_cache(maxsize=1024)
+def _workspace_select(model: type[SQLModel], workspace_id: int) -> SelectOfScalar[Any]:
+    return select(model).where(model.workspace_id == workspace_id)  # type: ignore[attr-defined]
+
+
+@functools.lru_cache(maxsize=1024)
+def _contacts_select(
+    model: type[SQLModel], workspace_id: int, permissions: frozenset[ContactPermission]
+) -> SelectOfScalar[Any] | None:
+    """What the workspace's contacts with these permissions may read of ``model``, before their own account; None
+    when they may read none of it. The rules read only the permissions."""
+    rule = RULES_BY_MODEL[model]
+    assert rule.contact_read is not None
+    clause = rule.contact_read(
+        ContactActor(contact_id=0, workspace_id=workspace_id, account_id=0, permissions=permissions)
+    )
+    if clause is None:
+        return None
+    return select(model).where(model.workspace_id == workspace_id, clause)  # type: ignore[attr-defined]
 
 
 _READS = "access.scoped_reads"  # session.info: records get_scoped read in this unit of work
