@@ -84,6 +84,11 @@ def day(d: date | datetime | None, *, tz: str | None = None) -> str:
     if d is None:
         return ""
     when = _as_utc(d).astimezone(_zone(tz)).date() if isinstance(d, datetime) else d
+    return _day(when)
+
+
+@functools.lru_cache(maxsize=4096)  # lists show the same few hundred days again and again; babel is slow
+def _day(when: date) -> str:
     return format_date(when, "d MMM y", locale=_LOCALE)
 
 

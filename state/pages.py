@@ -186,7 +186,7 @@ class StaffArea(BaseState):
         ws = workspaces.get_workspace(session, actor)
         mine = workspaces.list_user_workspaces(session, actor.user_id)
         me = next((m for m in members.list_members(session, actor) if m.id == actor.membership_id), None)
-        path = self.router.page.path
+        path = self.router.url.path  # the browser's path; the nav marks the link it starts with
         self.workspace_name = ws.name
         self.acting_as = ROLE_LABELS[actor.role]
         self.current_workspace_id = str(ws.id)
@@ -245,7 +245,7 @@ class ContactArea(BaseState):
         account = next((a for a in linked if a.id == actor.account_id), None) or accounts.portal_get_account(
             session, actor
         )
-        path = self.router.page.path
+        path = self.router.url.path  # the browser's path; the nav marks the link it starts with
         self.account_name = account.name
         brand = branding.portal_branding(session, actor)  # the contact's own workspace only
         self.team_name = brand.name
