@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
@@ -51,29 +52,42 @@ class Page(BaseModel, Generic[ItemT]):
         limit: int = 25,
         small: bool = False,
     ) -> Page[ItemT]:
-        """The page, then its total: counted only when the page cannot tell it (a full page, or an empty one past
-        the start). ``small``: the caller knows the whole list is short (narrowed to one account), so a full page
-        counts in the same statement (``count(*) over ()``) instead of a second one; on a long list that would read
-        every row, so it is the caller's promise."""
+        """One page of ``query``'s rows as ``item`` (see ``fetch_rows`` for the total and ``small``)."""
         limit = max(1, min(int(limit), MAX_PAGE_SIZE))
         offset = max(0, int(offset))
-        if small and len(query.column_descriptions) == 1:
-            counted = query.add_columns(sa.func.count().over().label("page_total"))
-            pairs = session.execute(counted.offset(offset).limit(limit)).all()  # type: ignore[deprecated]
-            rows: list[Any] = [pair[0] for pair in pairs]
-            total = int(pairs[0][-1]) if pairs else None
+        rows, total = fetch_rows(session, query, offset=offset, limit=limit, small=small)
+        return cls(items=[item.model_validate(r) for r in rows], total=total, offset=offset, limit=limit)
+
+
+def fetch_rows(
+    session: Session, query: Any, *, offset: int, limit: int, small: bool = False
+) -> tuple[list[Any], int]:
+    """The rows of one page of ``query`` (an entity each for a one-entity select, else a tuple each) and the whole
+    list's total. The total is counted only when the page cannot tell it (a full page, or an empty one past the
+    start). ``small``: the caller knows the whole list is short (narrowed to one account or thread), so a full page
+    counts in the same statement (``count(*) over ()``) instead of a second one; on a long list that would read
+    every row, so it is the caller's promise."""
+    total: int | None = None
+    if small:
+        counted = query.add_columns(sa.func.count().over().label("page_total"))
+        found = session.execute(counted.offset(offset).limit(limit)).all()  # type: ignore[deprecated]
+        if len(query.column_descriptions) == 1:
+            rows: list[Any] = [row[0] for row in found]
+        else:  # the row as the query would give it: by position and by name, without the count
+            names = [str(d.get("name") or f"column{i}") for i, d in enumerate(query.column_descriptions)]
+            shape = namedtuple("Row", names, rename=True)  # type: ignore[misc]  # noqa: PYI024
+            rows = [shape(*row[:-1]) for row in found]
+        total = int(found[0][-1]) if found else None
+    else:
+        rows = list(session.exec(query.offset(offset).limit(limit)).all())
+    if total is None:
+        if len(rows) < limit and (rows or offset == 0):
+            total = offset + len(rows)
         else:
-            rows = list(session.exec(query.offset(offset).limit(limit)).all())
-            total = None
-        if total is None:
-            if len(rows) < limit and (rows or offset == 0):
-                total = offset + len(rows)
-            else:
-                total = (
-                    session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
-                    or 0
-                )
-        return cls(items=[item.model_validate(r) for r in rows], total=int(total), offset=offset, limit=limit)
+            total = int(
+                session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
+            )
+    return rows, total
 
 
 class WorkspaceRead(ReadModel):

@@ -29,13 +29,12 @@ from portal_app import routes
 from portal_app.palette import DEFAULT_ACCENT
 from portal_app.services import (
     accounts,
+    badges,
     branding,
-    intake,
     members,
     messages,
     portal_access,
     sessions,
-    tasks,
     workspaces,
 )
 from portal_app.services.access import (
@@ -161,15 +160,16 @@ def _active(href: str, path: str) -> bool:
 
 
 def _staff_counts(session: Session, actor: StaffActor) -> dict[str, tuple[int, str]]:
-    """What waits for this member behind the Work links, one query each: their open tasks, the files waiting for
-    review (reviewers only) and the conversations waiting for an answer."""
+    """What waits for this member behind the Work links, one statement for all: their open tasks, the files waiting
+    for review (reviewers only) and the conversations waiting for an answer."""
+    found = badges.staff_badges(session, actor)
     counts: dict[str, tuple[int, str]] = {}
-    if role_has(actor.role, Permission.TASKS_READ):
-        counts[routes.STAFF_TASKS] = (tasks.my_open_count(session, actor), "open")
-    if role_has(actor.role, Permission.INTAKE_REVIEW):
-        counts[routes.STAFF_REVIEW] = (intake.review_queue_count(session, actor), "waiting")
-    if role_has(actor.role, Permission.MESSAGES_READ):
-        counts[routes.STAFF_MESSAGES] = (messages.unanswered_count(session, actor), "unanswered")
+    if found.open_tasks is not None:
+        counts[routes.STAFF_TASKS] = (found.open_tasks, "open")
+    if found.review is not None:
+        counts[routes.STAFF_REVIEW] = (found.review, "waiting")
+    if found.unanswered is not None:
+        counts[routes.STAFF_MESSAGES] = (found.unanswered, "unanswered")
     return counts
 
 

@@ -38,7 +38,7 @@ from models import (
     utcnow,
 )
 from models.portal import PortalMessage, PortalModel, PortalThread
-from models.schemas import MAX_PAGE_SIZE, MessageRead, Page, ReadModel, ThreadRead
+from models.schemas import MAX_PAGE_SIZE, MessageRead, Page, ReadModel, ThreadRead, fetch_rows
 from portal_app.services import audit, notify
 from portal_app.services.access import (
     Actor,
@@ -668,16 +668,17 @@ def list_inbox(
         )
         .where(*where)
     )
-    total = int(session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0)
-    rows = session.exec(
+    rows, total = fetch_rows(
+        session,
         base.order_by(
             sa.case((waiting, 0), else_=1),
             col(MessageThread.last_message_at).desc(),
             col(MessageThread.id).desc(),
-        )
-        .offset(offset)
-        .limit(limit)
-    ).all()
+        ),
+        offset=offset,
+        limit=limit,
+        small=account_id is not None,  # one account's threads
+    )
     messages = [m for _, _, m, _ in rows if m is not None]
     authors = _author_names(session, staff, messages)
     labels = source_labels(session, staff, [(t.source_type, t.source_id) for t, _, _, _ in rows])
@@ -1136,6 +1137,11 @@ def portal_attachable_message(
 def unanswered_count(session: Session, actor: Actor) -> int:
     """Threads of the workspace whose newest customer-visible message is a contact's: the navigation's badge.
     One query. Scoped: staff with ``messages:read``."""
+    return int(session.scalar(unanswered_count_query(actor)) or 0)
+
+
+def unanswered_count_query(actor: Actor) -> Any:
+    """``unanswered_count`` as a statement (the staff navigation asks for all its badges in one)."""
     staff = require_staff(actor, Permission.MESSAGES_READ)
     latest = (
         sa.select(col(Message.thread_id), sa.func.max(col(Message.id)).label("newest"))
@@ -1143,11 +1149,10 @@ def unanswered_count(session: Session, actor: Actor) -> int:
         .group_by(col(Message.thread_id))
         .subquery()
     )
-    query = (
+    return (
         sa.select(sa.func.count())
         .select_from(latest)
         .join(Message, col(Message.id) == latest.c.newest)
         # The workspace again: without it PostgreSQL hash-joins every workspace's messages (30 ms at 100 workspaces).
         .where(col(Message.workspace_id) == staff.workspace_id, col(Message.author_contact_id).is_not(None))
     )
-    return int(session.scalar(query) or 0)

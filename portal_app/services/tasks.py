@@ -421,12 +421,21 @@ def validate_title(title: str) -> str:
 def my_open_count(session: Session, actor: Actor) -> int:
     """Open tasks waiting for this member (assigned to them or to their role): the navigation's badge; one query.
     Scoped: staff with ``tasks:read``."""
+    return int(session.scalar(my_open_count_query(actor)) or 0)
+
+
+def my_open_count_query(actor: Actor) -> Any:
+    """``my_open_count`` as a statement (the staff navigation asks for all its badges in one)."""
     staff = require_staff(actor, Permission.TASKS_READ)
-    query = scoped_select(staff, FollowUpTask).where(
-        col(FollowUpTask.status).in_(OPEN_STATUSES),
-        sa.or_(
-            col(FollowUpTask.assignee_user_id) == staff.user_id,
-            col(FollowUpTask.assignee_role) == staff.role,
-        ),
+    return (
+        sa.select(sa.func.count())
+        .select_from(FollowUpTask)
+        .where(
+            col(FollowUpTask.workspace_id) == staff.workspace_id,
+            col(FollowUpTask.status).in_(OPEN_STATUSES),
+            sa.or_(
+                col(FollowUpTask.assignee_user_id) == staff.user_id,
+                col(FollowUpTask.assignee_role) == staff.role,
+            ),
+        )
     )
-    return int(session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0)

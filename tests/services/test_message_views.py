@@ -154,7 +154,8 @@ def test_inbox_costs_a_fixed_number_of_queries(session, tenants):
         )
     with count_queries(session) as many:
         page = messages.list_inbox(session, a.owner)
-    assert page.total == 26 and len(many) == len(few)
+    # The same queries, plus the list's count once the page is full (a short page tells its own total).
+    assert page.total == 26 and len(page.items) == 25 and len(many) == len(few) + 1
     with count_queries(session) as portal_few:
         messages.portal_list_inbox(session, a.contact)
         messages.portal_unread_count(session, a.contact)
