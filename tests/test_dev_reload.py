@@ -57,11 +57,23 @@ def _wait_for(condition, timeout: float, process: subprocess.Popen[bytes], log_p
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"make dev exited with {process.returncode}:\n{log_path.read_text()[-4000:]}")
+            pytest.fail(f"make dev exited with {process.returncode}:\n{_telling(log_path)}")
         if condition():
             return
         time.sleep(1)
-    pytest.fail(f"{what} within {timeout}s:\n{log_path.read_text()[-4000:]}")
+    pytest.fail(f"{what} within {timeout}s:\n{_telling(log_path)}")
+
+
+def _telling(log_path: Path) -> str:
+    """The part of the dev log that says what went wrong (the whole log is kept in test-artifacts/dev-reload.log).
+    A native crash ends the log with a long backtrace, so its first lines (the message) come first here."""
+    text = log_path.read_text(errors="replace")
+    for marker in ("panicked at", "Traceback (most recent call last)", "Fatal Python error"):
+        at = text.find(marker)
+        if at >= 0:
+            start = text.rfind("\n", 0, max(0, at - 1500)) + 1
+            return f"{text[start : at + 2500]}\n[...]\n{text[-1000:]}"
+    return text[-4000:]
 
 
 def _dev_env(frontend_port: int, venv: Path) -> dict[str, str]:
