@@ -200,6 +200,16 @@ def _sign_in_first(status_code: int) -> Response:
     )
 
 
+async def _signed_in_staff(request: Request, redirect_status: int) -> _BrowserStaff | Response:
+    """The member signed in in this browser, or the answer to give instead: the sign-in first (``redirect_status``)
+    or a refusal when the session cannot be checked."""
+    try:
+        staff = await run_in_threadpool(_browser_staff, read_session_token(request))
+    except Exception as exc:  # noqa: BLE001
+        return _refused(request, f"session check failed ({type(exc).__name__})")
+    return _sign_in_first(redirect_status) if staff is None else staff
+
+
 def _consent_page(staff: _BrowserStaff, token: str) -> Response:
     action = esc(routes.backend_url(routes.DESKTOP_FINISH))
     hidden = f'<input type=hidden name={CONSENT_FIELD} value="{esc(token)}">'
@@ -236,12 +246,9 @@ async def desktop_finish(request: Request) -> Response:
     key = request.cookies.get(DESKTOP_COOKIE) or ""
     if not key:
         return _refused(request, "no desktop request in this browser")
-    try:
-        staff = await run_in_threadpool(_browser_staff, read_session_token(request))
-    except Exception as exc:  # noqa: BLE001
-        return _refused(request, f"session check failed ({type(exc).__name__})")
-    if staff is None:
-        return _sign_in_first(302)
+    staff = await _signed_in_staff(request, 302)
+    if isinstance(staff, Response):
+        return staff
     try:
         await run_in_threadpool(_pending, key)
     except DesktopRefused as exc:
@@ -274,12 +281,9 @@ async def desktop_finish_confirm(request: Request) -> Response:
     token = consents[0] if len(consents) == 1 and isinstance(consents[0], str) else ""
     if action not in (CONTINUE, CANCEL):
         return _not_confirmed(request, "confirmation without a known action")
-    try:
-        staff = await run_in_threadpool(_browser_staff, read_session_token(request))
-    except Exception as exc:  # noqa: BLE001
-        return _refused(request, f"session check failed ({type(exc).__name__})")
-    if staff is None:
-        return _sign_in_first(303)
+    staff = await _signed_in_staff(request, 303)
+    if isinstance(staff, Response):
+        return staff
     if not desktop_signin.consent_matches(token, key, user_id=staff.user_id, workspace_id=staff.workspace_id):
         return _not_confirmed(request, "missing or wrong confirmation token")
     if action == CANCEL:

@@ -159,20 +159,26 @@ def _end_request(session: Session, request_key: str | None, now: datetime, **val
     ``DesktopRefused`` for a missing, malformed, unknown, used or expired request."""
     if not request_key or not _SECRET_RE.fullmatch(request_key):
         raise DesktopRefused("no desktop request in this browser")
-    key_hash = tokens.hash_token(request_key)
-    if not claim(
+    row = _claim_one(
         session,
-        DesktopSignIn,
-        col(DesktopSignIn.request_key_hash) == key_hash,
+        col(DesktopSignIn.request_key_hash) == tokens.hash_token(request_key),
         col(DesktopSignIn.finished_at).is_(None),
         col(DesktopSignIn.expires_at) > now,
         finished_at=now,
         **values,
-    ):
+    )
+    if row is None:
         raise DesktopRefused("unknown, used or expired desktop request")
-    row = session.exec(select(DesktopSignIn).where(DesktopSignIn.request_key_hash == key_hash)).one()
     session.commit()
     return row
+
+
+def _claim_one(session: Session, match: Any, *still_open: Any, **values: Any) -> DesktopSignIn | None:
+    """Set ``values`` on the row that ``match`` names while ``still_open`` holds, exactly once across concurrent
+    callers (``claims.claim``); the row as it is now, or None when it was not there to take."""
+    if not claim(session, DesktopSignIn, match, *still_open, **values):
+        return None
+    return session.exec(select(DesktopSignIn).where(match)).one()
 
 
 def finish(
@@ -265,17 +271,15 @@ def redeem(
     if not code_verifier or not _VERIFIER_RE.fullmatch(code_verifier):
         raise DesktopRefused("malformed code_verifier")
     now = utcnow()
-    code_hash = tokens.hash_token(code)
-    if not claim(
+    row = _claim_one(
         session,
-        DesktopSignIn,
-        col(DesktopSignIn.code_hash) == code_hash,
+        col(DesktopSignIn.code_hash) == tokens.hash_token(code),
         col(DesktopSignIn.redeemed_at).is_(None),
         col(DesktopSignIn.code_expires_at) > now,
         redeemed_at=now,
-    ):
+    )
+    if row is None:
         raise DesktopRefused("unknown, replayed or expired code")
-    row = session.exec(select(DesktopSignIn).where(DesktopSignIn.code_hash == code_hash)).one()
     if not hmac.compare_digest(s256(code_verifier).encode("ascii"), row.code_challenge.encode("ascii")):
         session.commit()  # the code stays spent
         raise DesktopRefused("code_verifier does not match the challenge")
