@@ -2,9 +2,11 @@
 
 ``command_center(session, actor)`` is for owners and managers (``workspace:manage``) and answers a
 ``CommandCenter`` of plain numbers, dates and amounts in minor units; the page's state words and links them. Every
-signal is one aggregate statement (conditional sums, GROUP BY) held by an index that starts with ``workspace_id``,
-so the page costs the same dozen statements whatever the data size. The median time to a decision is computed here
-from the decisions of the last 30 days (no portable SQL median); nothing else reads rows one by one.
+signal is an aggregate (conditional sums) held by an index that starts with ``workspace_id``. The one-row
+aggregates share one statement (``signals_work.one_row``); the invoices per currency, the tasks per assignee and the
+last 30 days' decision times take one each: five statements whatever the data size, built once a day and bound to
+the workspace and the moment per call. The median time to a decision is computed here from the decisions of the
+last 30 days (no portable SQL median); nothing else reads rows one by one.
 
 "Today" is the UTC date, like the lists' "overdue" filters, so a signal and the list behind it agree. "A week ago"
 is rebuilt from timestamps: e.g. an invoice counted overdue then if it was issued and past due by then and is still
@@ -13,34 +15,44 @@ owed, or was paid or voided only since.
 
 from __future__ import annotations
 
+import functools
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from models import Estimate, EstimateStatus, IntakeKind, Invoice, InvoiceStatus, Workspace
-from portal_app.services.access import Actor, StaffActor, require_staff
+from portal_app.services.access import Actor, require_staff
 from portal_app.services.aging import aging_buckets, aging_sums
 from portal_app.services.estimates import DECIDED_STATUSES as DECIDED
 from portal_app.services.invoices import DUE_SOON_DAYS, PAYABLE
 from portal_app.services.permissions import Permission
 from portal_app.services.signals_work import (
     WEEK,
+    Binds,
     DeliverySignal,
     DocumentSignal,
     MessageSignal,
     ReviewKindSignal,
     TaskSignal,
     count_if,
-    delivery_signal,
-    document_signal,
-    message_signal,
+    delivery_part,
+    document_part,
+    message_part,
     number,
-    review_signals,
+    one_row,
+    read_delivery,
+    read_document,
+    read_message,
+    read_review,
+    read_tasks,
+    review_parts,
     sum_if,
-    task_signal,
+    task_statements,
 )
 from portal_app.services.statements import CurrencyAging
 
@@ -112,59 +124,127 @@ def command_center(session: Session, actor: Actor, *, now: datetime | None = Non
     now = now or datetime.now(UTC)
     ws = session.get(Workspace, staff.workspace_id)
     currency = ws.default_currency if ws is not None else "USD"
+    built = _statements(now.date())
+    params = built.binds.values(staff.workspace_id, now)
+    row = session.execute(built.one_row, params).one()  # type: ignore[deprecated]
+    part = [row[at] for at in built.slices]
+    durations = [
+        (decided - shared).total_seconds()
+        for shared, decided in session.execute(built.durations, params).all()  # type: ignore[deprecated]
+        if shared is not None and decided is not None and decided >= shared
+    ]
     return CommandCenter(
         now=now,
         default_currency=currency,
-        estimates=estimate_signals(session, staff, now),
-        invoices=invoice_signals(session, staff, now, default_currency=currency),
-        review=review_signals(session, staff, now),
-        messages=message_signal(session, staff, now),
-        documents=document_signal(session, staff, now),
-        deliveries=delivery_signal(session, staff, now),
-        tasks=task_signal(session, staff, now),
+        estimates=_read_estimates(now, part[0], part[1], durations),
+        invoices=_read_invoices(
+            session.execute(built.invoices, params).all(),  # type: ignore[deprecated]
+            part[2],
+            default_currency=currency,
+        ),
+        review=read_review(part[3], part[4]),
+        messages=read_message(part[5]),
+        documents=read_document(part[6]),
+        deliveries=read_delivery(part[7]),
+        tasks=read_tasks(session.execute(built.tasks, params).all(), part[8]),  # type: ignore[deprecated]
+    )
+
+
+@dataclass(frozen=True)
+class _Statements:
+    binds: Binds
+    one_row: Any  # every one-row aggregate, joined
+    slices: list[slice]  # each part's columns in it
+    durations: Any
+    invoices: Any
+    tasks: Any
+
+
+@functools.lru_cache(maxsize=2)
+def _statements(today: date) -> _Statements:
+    """The command center's statements for one day, built once (building them cost as much as running them)."""
+    b = Binds()
+    awaiting, decisions, durations = _estimate_statements(b)
+    invoices, settled = _invoice_statements(b, today)
+    waiting, reviewed = review_parts(b)
+    tasks, done = task_statements(b)
+    joined, slices = one_row(
+        [
+            awaiting,
+            decisions,
+            settled,
+            waiting,
+            reviewed,
+            message_part(b),
+            document_part(b, today),
+            delivery_part(b, today),
+            done,
+        ]
+    )
+    return _Statements(
+        binds=b, one_row=joined, slices=slices, durations=durations, invoices=invoices, tasks=tasks
     )
 
 
 # -- estimates ---------------------------------------------------------------------------------------------------
 
 
-def estimate_signals(session: Session, staff: StaffActor, now: datetime) -> EstimateSignals:
-    """Three statements: what waits (and waited a week ago), decisions per week, the last 30 days' decision times."""
-    then = now - WEEK
-    ws = col(Estimate.workspace_id) == staff.workspace_id
-    shared_at, decided_at = col(Estimate.shared_at), col(Estimate.decided_at)
+def _estimate_statements(b: Binds) -> tuple[Any, Any, Any]:
+    """What waits (and waited a week ago); decisions per status in the last 30 days and per week (a column group
+    per status in ``DECIDED``'s order); the last 30 days' decision times."""
+    ws = col(Estimate.workspace_id) == b.ws
+    shared_at, decided_at, status = col(Estimate.shared_at), col(Estimate.decided_at), col(Estimate.status)
     # Waiting a week ago: shared by then, and decided or expired only since (an expiry stamps updated_at).
     decided_since = (
-        sa.select(sa.func.count()).where(ws, decided_at > then, shared_at <= then).scalar_subquery()
+        sa.select(sa.func.count()).where(ws, decided_at > b.then, shared_at <= b.then).scalar_subquery()
     )
     expired_since = (
         sa.select(sa.func.count())
         .where(
             ws,
-            col(Estimate.status) == EstimateStatus.EXPIRED,
-            col(Estimate.updated_at) > then,
-            shared_at <= then,
+            status == EstimateStatus.EXPIRED,
+            col(Estimate.updated_at) > b.then,
+            shared_at <= b.then,
         )
         .scalar_subquery()
     )
-    awaiting, oldest, waiting_then, decided, expired = session.execute(
-        sa.select(
-            sa.func.count(), sa.func.min(shared_at), count_if(shared_at <= then), decided_since, expired_since
-        ).where(ws, col(Estimate.status) == EstimateStatus.SHARED)
-    ).one()
+    awaiting = sa.select(
+        sa.func.count(), sa.func.min(shared_at), count_if(shared_at <= b.then), decided_since, expired_since
+    ).where(ws, status == EstimateStatus.SHARED)
 
+    # Week i (newest first) is the 7 days that end WEEK * i before now.
+    bounds = [b.ago(WEEK * i) for i in range(WEEKS_SHOWN + 1)]
+    month = b.ago(timedelta(days=30))
+    per_status = []
+    for each in DECIDED:
+        mine = status == each
+        per_status.append(count_if(sa.and_(mine, decided_at > month)))
+        per_status += [
+            count_if(sa.and_(mine, decided_at > bounds[i + 1], decided_at <= bounds[i]))
+            for i in range(WEEKS_SHOWN)
+        ]
+    decisions = sa.select(*per_status).where(
+        ws, decided_at > bounds[-1], decided_at <= b.now, status.in_(DECIDED)
+    )
+    durations = sa.select(shared_at, decided_at).where(
+        ws, decided_at > month, decided_at <= b.now, status.in_(DECIDED), shared_at.is_not(None)
+    )
+    return awaiting, decisions, durations
+
+
+def _read_estimates(
+    now: datetime, awaiting_row: Sequence[Any], decisions: Sequence[Any], durations: list[float]
+) -> EstimateSignals:
+    awaiting, oldest, waiting_then, decided, expired = awaiting_row
+    width = WEEKS_SHOWN + 1
+    per_status = {
+        status: [number(v) for v in decisions[i * width : (i + 1) * width]]
+        for i, status in enumerate(DECIDED)
+    }
+    approved = per_status[EstimateStatus.APPROVED]
+    declined = per_status[EstimateStatus.DECLINED]
+    changes = per_status[EstimateStatus.CHANGES_REQUESTED]
     starts = [now - WEEK * (i + 1) for i in range(WEEKS_SHOWN)]  # newest week first
-    weekly = [count_if(sa.and_(decided_at > start, decided_at <= start + WEEK)) for start in starts]
-    rows = session.execute(
-        sa.select(col(Estimate.status), count_if(decided_at > now - timedelta(days=30)), *weekly)
-        .where(ws, decided_at > starts[-1], decided_at <= now, col(Estimate.status).in_(DECIDED))
-        .group_by(col(Estimate.status))
-    ).all()
-    per_status = {status: [number(v) for v in values] for status, *values in rows}
-    empty = [0] * (WEEKS_SHOWN + 1)
-    approved = per_status.get(EstimateStatus.APPROVED, empty)
-    declined = per_status.get(EstimateStatus.DECLINED, empty)
-    changes = per_status.get(EstimateStatus.CHANGES_REQUESTED, empty)
     weeks = tuple(
         WeekDecisions(
             start=starts[i].date(),
@@ -174,20 +254,6 @@ def estimate_signals(session: Session, staff: StaffActor, now: datetime) -> Esti
         )
         for i in reversed(range(WEEKS_SHOWN))
     )
-
-    durations = [
-        (decided - shared).total_seconds()
-        for shared, decided in session.execute(
-            sa.select(shared_at, decided_at).where(
-                ws,
-                decided_at > now - timedelta(days=30),
-                decided_at <= now,
-                col(Estimate.status).in_(DECIDED),
-                shared_at.is_not(None),
-            )
-        ).all()
-        if shared is not None and decided is not None and decided >= shared
-    ]
     return EstimateSignals(
         awaiting=number(awaiting),
         awaiting_week_ago=number(waiting_then) + number(decided) + number(expired),
@@ -204,21 +270,19 @@ def estimate_signals(session: Session, staff: StaffActor, now: datetime) -> Esti
 # -- invoices ----------------------------------------------------------------------------------------------------
 
 
-def invoice_signals(
-    session: Session, staff: StaffActor, now: datetime, *, default_currency: str = "USD"
-) -> InvoiceSignals:
-    """Overdue and due-soon invoices with what is owed per currency, and the receivables' aging: one statement
-    over the open and partly paid invoices, and one for those paid or voided in the last week (owed a week ago)."""
-    today, then = now.date(), (now - WEEK)
-    before = then.date()
+def _invoice_statements(b: Binds, today: date) -> tuple[Any, Any]:
+    """Overdue and due-soon invoices with what is owed per currency, and the receivables' aging (one statement
+    over the open and partly paid invoices), and the one-row part of those paid or voided in the last week (owed a
+    week ago)."""
+    before = today - WEEK
     due, issued = col(Invoice.due_date), col(Invoice.issue_date)
     owed = col(Invoice.total_minor) - col(Invoice.amount_paid_minor)
     overdue = sa.and_(due.is_not(None), due < today)
     soon = sa.and_(due >= today, due <= today + timedelta(days=DUE_SOON_DAYS))
     overdue_then = sa.and_(issued <= before, due < before)
     soon_then = sa.and_(issued <= before, due >= before, due <= before + timedelta(days=DUE_SOON_DAYS))
-    ws = col(Invoice.workspace_id) == staff.workspace_id
-    rows = session.execute(
+    ws = col(Invoice.workspace_id) == b.ws
+    per_currency = (
         sa.select(
             col(Invoice.currency),
             count_if(overdue),
@@ -231,24 +295,26 @@ def invoice_signals(
         )
         .where(ws, col(Invoice.status).in_(PAYABLE))
         .group_by(col(Invoice.currency))
-    ).all()
+    )
     # Paid (a payment stamps updated_at) or voided since a week ago: still owed then. Two index ranges, summed.
-    settled = [
+    paid, void = (
         sa.select(count_if(overdue_then).label("late"), count_if(soon_then).label("soon"))
-        .where(ws, col(Invoice.status) == status, stamp > then, issued <= before)
+        .where(ws, col(Invoice.status) == status, stamp > b.then, issued <= before)
         .subquery()
         for status, stamp in (
             (InvoiceStatus.PAID, col(Invoice.updated_at)),
             (InvoiceStatus.VOID, col(Invoice.voided_at)),
         )
-    ]
-    paid, void = settled
-    late_then, soon_before = session.execute(
-        sa.select(
-            sa.func.coalesce(paid.c.late, 0) + sa.func.coalesce(void.c.late, 0),
-            sa.func.coalesce(paid.c.soon, 0) + sa.func.coalesce(void.c.soon, 0),
-        ).select_from(paid.join(void, sa.true()))
-    ).one()
+    )
+    settled = sa.select(
+        sa.func.coalesce(paid.c.late, 0) + sa.func.coalesce(void.c.late, 0),
+        sa.func.coalesce(paid.c.soon, 0) + sa.func.coalesce(void.c.soon, 0),
+    ).select_from(paid.join(void, sa.true()))
+    return per_currency, settled
+
+
+def _read_invoices(rows: Sequence[Any], settled: Sequence[Any], *, default_currency: str) -> InvoiceSignals:
+    late_then, soon_before = settled
 
     def first(currency: str) -> tuple[bool, str]:
         return currency != default_currency, currency
