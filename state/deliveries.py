@@ -85,7 +85,7 @@ class DeliveriesListState(StaffPage, ListMixin, StaffArea):
         }
         page = self._fetch_page(
             lambda offset: deliveries.list_deliveries(
-                session, actor, offset=offset, limit=self.PAGE_SIZE, **query
+                session, actor, offset=offset, limit=self.PAGE_SIZE, with_events=False, **query
             )
         )
         names = deliveries.account_names(session, actor, [d.account_id for d in page.items])

@@ -165,7 +165,7 @@ class MessageThreadState(StaffPage, DetailMixin, FormMixin, LiveThreadMixin, Sta
         self.earlier = view.earlier
         self.can_send = role_has(actor.role, Permission.MESSAGES_SEND)
         self._watch_id = t.id
-        self._watch_marker = messages.thread_marker(session, actor, t.id)
+        self._watch_marker = messages.view_marker(view) or messages.thread_marker(session, actor, t.id)
         return None
 
     def _refresh_thread(self, session: Session, actor: StaffActor) -> Events:

@@ -185,7 +185,6 @@ class StaffArea(BaseState):
     def _fill_staff_shell(self, session: Session, principal: Principal, actor: StaffActor) -> None:
         ws = workspaces.get_workspace(session, actor)
         mine = workspaces.list_user_workspaces(session, actor.user_id)
-        me = next((m for m in members.list_members(session, actor) if m.id == actor.membership_id), None)
         path = self.router.url.path  # the browser's path; the nav marks the link it starts with
         self.workspace_name = ws.name
         self.acting_as = ROLE_LABELS[actor.role]
@@ -205,7 +204,7 @@ class StaffArea(BaseState):
             for label, href, group, icon, need in STAFF_NAV
             if need is None or role_has(actor.role, need)
         ]
-        self._set_viewer(principal, name=(me.name or me.email) if me else "", context=ws.name)
+        self._set_viewer(principal, name=members.member_name(session, actor), context=ws.name)
 
     @event
     def switch_workspace(self, workspace_id: str) -> Events:

@@ -14,9 +14,8 @@ from sqlmodel import Session
 from portal_app import formatting, routes
 from portal_app.services import (
     approvals,
+    badges,
     branding,
-    deliveries,
-    document_requests,
     estimates,
     messages,
     statements,
@@ -171,9 +170,10 @@ class PortalHomeState(ContactPage, ContactArea):
         return None
 
     def _fill_glance(self, session: Session, actor: ContactActor) -> None:
-        """Every area the contact may see, with what waits there: one count query per area."""
+        """Every area the contact may see, with what waits there: the counts in one statement."""
         rows: list[GlanceRow] = []
         perms = actor.permissions
+        counts = badges.portal_glance(session, actor)  # the areas' counts in one statement
         if ContactPermission.OPERATIONS in perms:
             waiting = self.estimates_waiting + self.approvals_waiting
             rows.append(
@@ -196,7 +196,7 @@ class PortalHomeState(ContactPage, ContactArea):
                 )
             )
         if ContactPermission.DOCUMENTS in perms:
-            open_requests = document_requests.portal_open_count(session, actor)
+            open_requests = counts.open_requests or 0
             rows.append(
                 GlanceRow(
                     "documents",
@@ -220,7 +220,7 @@ class PortalHomeState(ContactPage, ContactArea):
                 )
             )
         if ContactPermission.OPERATIONS in perms:
-            under_way = deliveries.portal_open_count(session, actor)
+            under_way = counts.under_way or 0
             rows.append(
                 GlanceRow(
                     "deliveries",

@@ -137,7 +137,7 @@ class PortalThreadState(ContactPage, DetailMixin, FormMixin, LiveThreadMixin, Co
         self.earlier = view.earlier
         self.limit_label = formatting.file_size(get_settings().upload_max_bytes)
         self._watch_id = t.id
-        self._watch_marker = messages.thread_marker(session, actor, t.id)
+        self._watch_marker = messages.view_marker(view) or messages.thread_marker(session, actor, t.id)
         return None
 
     def _refresh_thread(self, session: Session, actor: ContactActor) -> Events:

@@ -37,6 +37,7 @@ from models import (
     MessageThread,
     Payment,
     Role,
+    User,
     Workspace,
     WorkspaceStatus,
 )
@@ -98,8 +99,10 @@ Actor = StaffActor | ContactActor | OperatorActor
 @functools.cache
 def _staff_query() -> Any:
     return (
-        select(Membership, Workspace)
+        # The user too: the staff shell names the member on every page (``members.member_name``) from the map.
+        select(Membership, Workspace, User)
         .join(Workspace, Workspace.id == Membership.workspace_id)  # type: ignore[arg-type]
+        .join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
         .where(
             Membership.user_id == sa.bindparam("user_id"),
             Membership.workspace_id == sa.bindparam("workspace_id"),
@@ -125,8 +128,8 @@ def resolve_staff(session: Session, *, user_id: int, workspace_id: int) -> Staff
     if row is None:
         _deny("staff", user_id, "workspace", workspace_id)
         raise NotFound()
-    membership, workspace = row
-    _keep(session, membership, workspace)
+    membership, workspace, user = row
+    _keep(session, membership, workspace, user)
     if workspace.status is not WorkspaceStatus.ACTIVE:
         _deny("staff", user_id, "workspace-suspended", workspace_id)
         raise NotFound("This workspace is not available.")
@@ -441,6 +444,29 @@ def get_scoped(
     if remembered is not None:
         remembered[key] = row
     return row
+
+
+def remember_scoped(session: Session, actor: Actor, model: type[T], row: T) -> None:
+    """Remember ``row``, read by another scoped query of the same unit of work, as ``get_scoped``'s answer for it,
+    so the page does not read it again: e.g. the contact's current account among their linked ones. Only a row
+    ``scoped_select`` would itself answer to this actor is kept; anything else is ignored (and read again)."""
+    rule = RULES_BY_MODEL[model]
+    if (
+        not isinstance(actor, StaffActor | ContactActor)
+        or getattr(row, "workspace_id", None) != actor.workspace_id
+    ):
+        return
+    if isinstance(actor, StaffActor):
+        if not role_has(actor.role, rule.staff_read):
+            return
+    elif isinstance(actor, ContactActor):
+        if rule.contact_read is None or rule.account_column is None:
+            return
+        if _contacts_select(model, actor.workspace_id, actor.permissions) is None:
+            return
+        if getattr(row, rule.account_column) != actor.account_id:
+            return
+    session.info.setdefault(_READS, {})[(model, getattr(row, "id", None), actor)] = row
 
 
 def account_names(session: Session, workspace_id: int, account_ids: Iterable[int]) -> dict[int, str]:

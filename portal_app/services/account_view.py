@@ -115,7 +115,7 @@ def account_overview(
             else None
         ),
         deliveries=(
-            deliveries.list_deliveries(session, staff, account_id=aid, limit=limit)
+            deliveries.list_deliveries(session, staff, account_id=aid, limit=limit, with_events=False)
             if may(Permission.DELIVERIES_READ)
             else None
         ),

@@ -856,6 +856,11 @@ __all__ = [
 def portal_open_count(session: Session, actor: Actor) -> int:
     """How many of the contact's account's requests still wait for files or a review (open or submitted); one
     query. Scoped: a contact with ``documents`` (``NotFound`` otherwise)."""
+    return int(session.scalar(portal_open_count_query(actor)) or 0)
+
+
+def portal_open_count_query(actor: Actor) -> sa.Select[Any]:
+    """``portal_open_count``'s statement, to be run alone or with other counts (``badges.portal_glance``)."""
     contact = require_contact(actor, ContactPermission.DOCUMENTS)
     query = scoped_select(contact, DocumentRequest).where(col(DocumentRequest.status).in_(OPEN_STATUSES))
-    return int(session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0)
+    return sa.select(sa.func.count()).select_from(query.subquery())

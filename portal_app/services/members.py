@@ -98,6 +98,14 @@ def list_members(session: Session, actor: Actor) -> list[MemberRead]:
     ]
 
 
+def member_name(session: Session, actor: Actor) -> str:
+    """The signed-in member's name, or their e-mail when they have none (the staff shell's "signed in as"). The
+    user row was read with the member's role (``access.resolve_staff``): no statement of its own."""
+    staff = require_staff(actor, Permission.MEMBERS_READ)
+    user = session.get(User, staff.user_id)
+    return (user.name or user.email) if user is not None else ""
+
+
 def list_invitations(session: Session, actor: Actor) -> list[MemberInvitationRead]:
     staff = require_staff(actor, Permission.MEMBERS_READ)
     rows = session.exec(

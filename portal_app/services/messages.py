@@ -468,18 +468,22 @@ def portal_post_message(
 
 def _mark_seen(session: Session, reader: StaffActor | ContactActor, thread_id: int, at: datetime) -> None:
     """Record that ``reader`` has read ``thread_id`` up to ``at`` (the caller commits). One row per reader."""
-    where = [ThreadSeen.workspace_id == reader.workspace_id, ThreadSeen.thread_id == thread_id]
+    where: list[Any] = [
+        col(ThreadSeen.workspace_id) == reader.workspace_id,
+        col(ThreadSeen.thread_id) == thread_id,
+    ]
     if isinstance(reader, StaffActor):
-        where.append(ThreadSeen.user_id == reader.user_id)
+        where.append(col(ThreadSeen.user_id) == reader.user_id)
         new = ThreadSeen(workspace_id=reader.workspace_id, thread_id=thread_id, user_id=reader.user_id)
     else:
-        where.append(ThreadSeen.contact_id == reader.contact_id)
+        where.append(col(ThreadSeen.contact_id) == reader.contact_id)
         new = ThreadSeen(workspace_id=reader.workspace_id, thread_id=thread_id, contact_id=reader.contact_id)
-    row = session.exec(select(ThreadSeen).where(*where)).first()
-    if row is not None:
-        if _aware(row.seen_at) < _aware(at):
-            row.seen_at = at
-            session.add(row)
+    # The usual case, one statement: the reader's row exists and is older. Nothing updated: no row yet (insert
+    # it), or one as new (the insert meets the unique key and changes nothing).
+    moved = session.execute(  # type: ignore[deprecated]
+        sa.update(ThreadSeen).where(*where, col(ThreadSeen.seen_at) < at).values(seen_at=at)
+    )
+    if moved.rowcount:  # type: ignore[attr-defined]
         return
     new.seen_at = at
     try:
@@ -716,23 +720,33 @@ def _author_key(message: Message) -> tuple[str, int]:
 def _author_names(
     session: Session, reader: StaffActor | ContactActor, messages: Sequence[Message]
 ) -> dict[tuple[str, int], str]:
-    """Who wrote each message, in two queries at most: members by name (or e-mail), contacts by name."""
+    """Who wrote each message, in one query: members by name (or e-mail), contacts by name."""
     user_ids = {m.author_user_id for m in messages if m.author_user_id}
     contact_ids = {m.author_contact_id for m in messages if m.author_contact_id}
-    names: dict[tuple[str, int], str] = {}
+    parts: list[Any] = []
     if user_ids:
-        rows = session.exec(select(User.id, User.name, User.email).where(col(User.id).in_(user_ids))).all()
-        for uid, name, email in rows:
-            # Contacts see a member's name, never their e-mail address.
-            names[("user", int(uid or 0))] = name or (email if isinstance(reader, StaffActor) else "The team")
-    if contact_ids:
-        rows2 = session.exec(
-            select(Contact.id, Contact.name).where(
-                col(Contact.id).in_(contact_ids), Contact.workspace_id == reader.workspace_id
+        parts.append(
+            sa.select(sa.literal("user"), col(User.id), col(User.name), col(User.email)).where(
+                col(User.id).in_(user_ids)
             )
-        ).all()
-        for cid, name in rows2:
-            names[("contact", int(cid or 0))] = name
+        )
+    if contact_ids:
+        parts.append(
+            sa.select(
+                sa.literal("contact"), col(Contact.id), col(Contact.name), sa.cast(sa.null(), sa.String)
+            ).where(col(Contact.id).in_(contact_ids), col(Contact.workspace_id) == reader.workspace_id)
+        )
+    if not parts:
+        return {}
+    names: dict[tuple[str, int], str] = {}
+    for kind, rid, name, email in session.execute(
+        parts[0] if len(parts) == 1 else sa.union_all(*parts)
+    ).all():  # type: ignore[deprecated]
+        if kind == "user":
+            # Contacts see a member's name, never their e-mail address.
+            names[("user", int(rid or 0))] = name or (email if isinstance(reader, StaffActor) else "The team")
+        else:
+            names[("contact", int(rid or 0))] = name
     return names
 
 
@@ -789,14 +803,15 @@ def _attachments(
 
 
 def _newest(session: Session, query: Any, limit: int) -> tuple[list[Message], int]:
-    """The newest ``limit`` messages of ``query``, oldest first, and how many older ones were left out."""
-    total = int(session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0)
-    rows = list(
-        session.exec(
-            query.order_by(col(Message.created_at).desc(), col(Message.id).desc()).limit(limit)
-        ).all()
-    )
-    rows.reverse()
+    """The newest ``limit`` messages of ``query`` (one thread's: short), oldest first, and how many older ones were
+    left out. One statement: the thread's total comes with the rows (``count(*) over ()``)."""
+    found = session.execute(  # type: ignore[deprecated]
+        query.add_columns(sa.func.count().over().label("total"))
+        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+        .limit(limit)
+    ).all()
+    rows = [row[0] for row in reversed(found)]
+    total = int(found[0][1]) if found else 0
     return rows, max(0, total - len(rows))
 
 
@@ -836,6 +851,15 @@ def read_thread(session: Session, actor: Actor, thread_id: int, *, limit: int = 
     _mark_seen(session, staff, thread.id, utcnow())
     session.commit()
     return view
+
+
+def view_marker(view: ThreadView | PortalThreadView) -> str | None:
+    """``thread_marker`` of a thread just read, from the read itself (no statement): the contact's is the thread's
+    ``last_message_at``, a member's the newest message shown (internal notes included). None when it cannot tell
+    (a thread with no message shown)."""
+    if isinstance(view, PortalThreadView):
+        return view.thread.last_message_at.isoformat()
+    return view.messages[-1].created_at.isoformat() if view.messages else None
 
 
 def thread_marker(session: Session, actor: Actor, thread_id: int) -> str:
@@ -972,37 +996,32 @@ def portal_list_inbox(
     session: Session, actor: Actor, *, offset: int = 0, limit: int = 25
 ) -> Page[PortalThreadRow]:
     """One page of the contact's account's threads, most recent activity first, each with its unread count
-    and newest message. A fixed number of queries: count, page, unread counts, and the record labels."""
+    and newest message. A fixed number of queries: the page with its total and unread counts, and the record
+    labels."""
     contact = require_contact(actor, ContactPermission.MESSAGES)
     offset, limit = _bounded(offset, limit)
     last = aliased(Message)
+    seen = aliased(ThreadSeen)
+    # Each thread's unread count with the thread: a count of its own messages, correlated to the row.
+    unread: Any = (
+        sa.select(sa.func.count(col(Message.id)))
+        .where(col(Message.thread_id) == col(MessageThread.id), *_unread_clause(contact, seen))
+        .correlate(MessageThread, seen)
+        .scalar_subquery()
+    )
     base: Any = (
-        sa.select(MessageThread, last)
+        sa.select(MessageThread, last, unread.label("unread"))
         .outerjoin(last, col(last.id) == _last_visible_id())
+        .outerjoin(seen, _seen_join(contact, seen))
         .where(
             col(MessageThread.workspace_id) == contact.workspace_id,
             col(MessageThread.account_id) == contact.account_id,
         )
+        .order_by(col(MessageThread.last_message_at).desc(), col(MessageThread.id).desc())
     )
-    total = int(session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0)
-    rows = session.exec(
-        base.order_by(col(MessageThread.last_message_at).desc(), col(MessageThread.id).desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    ids = [t.id for t, _ in rows]
-    unread: dict[int, int] = {}
-    if ids:
-        seen = aliased(ThreadSeen)
-        counting: Any = (
-            sa.select(col(MessageThread.id), sa.func.count(col(Message.id)))
-            .select_from(MessageThread)
-            .outerjoin(seen, _seen_join(contact, seen))
-            .join(Message, col(Message.thread_id) == col(MessageThread.id))
-            .where(col(MessageThread.id).in_(ids), *_unread_clause(contact, seen))
-            .group_by(col(MessageThread.id))
-        )
-        unread = {int(tid): int(n) for tid, n in session.exec(counting).all()}
+    found, total = fetch_rows(session, base, offset=offset, limit=limit, small=True)  # one account's threads
+    rows = [(t, m) for t, m, _ in found]
+    unread_of = {t.id: int(n or 0) for t, _, n in found}
     labels = source_labels(session, contact, [(t.source_type, t.source_id) for t, _ in rows])
     items = [
         PortalThreadRow(
@@ -1014,7 +1033,7 @@ def portal_list_inbox(
             last_message_at=t.last_message_at,
             preview=_preview(m.body) if m is not None else "",
             last_from_team=m is not None and m.author_user_id is not None,
-            unread=unread.get(t.id, 0),
+            unread=unread_of.get(t.id, 0),
         )
         for t, m in rows
     ]

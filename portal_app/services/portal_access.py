@@ -34,6 +34,7 @@ from portal_app.services.access import (
     ContactActor,
     get_scoped,
     lock_workspace,
+    remember_scoped,
     require_staff,
 )
 from portal_app.services.errors import Conflict, NotFound, RateLimited, ValidationFailed
@@ -469,4 +470,7 @@ def list_contact_accounts(session: Session, actor: Actor) -> list[PortalAccount]
         .order_by(col(CustomerAccount.name), col(CustomerAccount.id))
         .limit(100)
     ).all()
+    for row in rows:  # the current one is the page's account too: not read again (``access.get_scoped``)
+        if row.id == actor.account_id:
+            remember_scoped(session, actor, CustomerAccount, row)
     return [PortalAccount.model_validate(r) for r in rows]

@@ -13,12 +13,11 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col, select
 
 from models import StatementSnapshot, User, utcnow
-from models.schemas import MAX_PAGE_SIZE, Page, StatementRead
+from models.schemas import MAX_PAGE_SIZE, Page, StatementRead, fetch_rows
 from portal_app import formatting
 from portal_app.services import audit, notify, statements
 from portal_app.services.access import (
@@ -75,17 +74,21 @@ def _with_sharer() -> Any:
     )
 
 
-def _page(session: Session, query: Any, *, offset: int, limit: int) -> Page[SnapshotRead]:
+def _page(
+    session: Session, query: Any, *, offset: int, limit: int, small: bool = False
+) -> Page[SnapshotRead]:
+    """A page of shared statements, newest first; ``small``: one account's (see ``fetch_rows``)."""
     limit = max(1, min(int(limit), MAX_PAGE_SIZE))
     offset = max(0, int(offset))
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
-    rows = session.exec(
-        query.order_by(col(StatementSnapshot.shared_at).desc(), col(StatementSnapshot.id).desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
+    rows, total = fetch_rows(
+        session,
+        query.order_by(col(StatementSnapshot.shared_at).desc(), col(StatementSnapshot.id).desc()),
+        offset=offset,
+        limit=limit,
+        small=small,
+    )
     return Page[SnapshotRead](
-        items=[_read(row, name) for row, name in rows], total=int(total), offset=offset, limit=limit
+        items=[_read(row[0], row[1]) for row in rows], total=int(total), offset=offset, limit=limit
     )
 
 
@@ -175,7 +178,7 @@ def list_snapshots(
     query = _with_sharer().where(StatementSnapshot.workspace_id == staff.workspace_id)
     if account_id is not None:
         query = query.where(StatementSnapshot.account_id == account_id)
-    return _page(session, query, offset=offset, limit=limit)
+    return _page(session, query, offset=offset, limit=limit, small=account_id is not None)
 
 
 def portal_list_snapshots(
@@ -187,7 +190,7 @@ def portal_list_snapshots(
         StatementSnapshot.workspace_id == contact.workspace_id,
         StatementSnapshot.account_id == contact.account_id,
     )
-    return _page(session, query, offset=offset, limit=limit)
+    return _page(session, query, offset=offset, limit=limit, small=True)
 
 
 def get_snapshot(session: Session, actor: Actor, snapshot_id: int) -> SnapshotRead:

@@ -38,3 +38,44 @@ def test_only_staff_have_badges(session: Session, who: str) -> None:
     t = make_tenant(session)
     with pytest.raises(NotFound):
         badges.staff_badges(session, t.contact if who == "contact" else operator())
+
+
+def test_the_portal_home_counts_match_each_area_in_one_statement(session: Session) -> None:
+    from models import Delivery, DeliveryStatus, DocumentRequest, DocumentRequestStatus
+    from portal_app.services import deliveries, document_requests
+    from tests.factories import make_contact, n
+
+    t = make_tenant(session)
+    for account in (t.account, t.other_account):  # the other account's must never count
+        for status in (
+            DocumentRequestStatus.OPEN,
+            DocumentRequestStatus.SUBMITTED,
+            DocumentRequestStatus.FULFILLED,
+        ):
+            session.add(
+                DocumentRequest(workspace_id=t.ws.id, account_id=account.id, title=f"R-{n()}", status=status)
+            )
+        for status in (DeliveryStatus.IN_TRANSIT, DeliveryStatus.DELIVERED):
+            session.add(
+                Delivery(
+                    workspace_id=t.ws.id,
+                    account_id=account.id,
+                    reference=f"D-{n()}",
+                    status=status,
+                    shared=True,
+                )
+            )
+    session.commit()
+    with count_queries(session) as seen:
+        glance = badges.portal_glance(session, t.contact)
+    assert len(seen) == 1
+    assert glance.open_requests == document_requests.portal_open_count(session, t.contact) == 2
+    assert glance.under_way == deliveries.portal_open_count(session, t.contact) == 1
+    # A contact who may see neither area gets neither count, and no statement.
+    billing_only = make_contact(session, t.account, operations=False, documents=False)
+    session.commit()
+    with count_queries(session) as seen:
+        assert badges.portal_glance(session, billing_only) == badges.PortalGlance()
+    assert seen == []
+    with pytest.raises(NotFound):
+        badges.portal_glance(session, t.owner)

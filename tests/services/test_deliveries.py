@@ -253,6 +253,10 @@ def test_staff_list_filters_and_loads_events(session, tenants):
     assert page.total == 3
     assert page.items[0].id == d2.id  # most recently updated first
     assert {x.id: len(x.events) for x in page.items} == {d1.id: 1, d2.id: 2, d3.id: 1}
+    with count_queries(session) as seen:
+        bare = deliveries.list_deliveries(session, a.finance, with_events=False)
+    assert [x.id for x in bare.items] == [x.id for x in page.items] and all(not x.events for x in bare.items)
+    assert len(seen) == 1  # the page alone (a short page tells its own total), no events
     assert [x.id for x in deliveries.list_deliveries(session, a.owner, shared=True).items] == [d2.id]
     assert [x.id for x in deliveries.list_deliveries(session, a.owner, status=S.IN_TRANSIT).items] == [d2.id]
     assert [

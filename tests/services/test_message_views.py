@@ -299,3 +299,31 @@ def test_staff_source_labels_and_new_member_sees_everything_unread(session, tena
     session.commit()
     assert messages.list_inbox(session, newcomer).items[0].unread
     assert messages.read_thread(session, newcomer, thread.id).source_label == inv.number
+
+
+def test_a_thread_read_marks_it_seen_and_gives_its_marker_in_few_statements(session, tenants):
+    a, _ = tenants
+    thread = customer_thread(session, a.contact)
+    messages.post_staff_message(session, a.team_lead, thread.id, body="Answer")
+    messages.post_staff_message(session, a.team_lead, thread.id, body="note", internal=True)
+    for reader, read, most in (
+        (a.contact, messages.portal_read_thread, 4),
+        (a.owner, messages.read_thread, 5),
+    ):
+        first = read(session, reader, thread.id)  # no reading state yet: it is created
+        # The marker the page watches comes from the read itself and equals a fresh one.
+        assert messages.view_marker(first) == messages.thread_marker(session, reader, thread.id)
+        with count_queries(session) as seen:
+            again = read(session, reader, thread.id)  # the reading state exists: moved forward
+        assert messages.view_marker(again) == messages.thread_marker(session, reader, thread.id)
+        # The thread (and for staff its account), its messages with their total, the authors' names (members and
+        # contacts at once), the attachments; the reading state moves in one UPDATE, which this leaves out.
+        assert len(seen) <= most, "\n".join(s[:90] for s in seen)
+    assert messages.portal_unread_count(session, a.contact) == 0
+    assert not messages.list_inbox(session, a.owner).items[0].unread
+    assert messages.list_inbox(session, a.manager).items[0].unread
+    # Earlier messages beyond the limit are counted, not shown.
+    view = messages.read_thread(session, a.owner, thread.id, limit=1)
+    assert [m.body for m in view.messages] == ["note"] and view.earlier == 2
+    portal = messages.portal_read_thread(session, a.contact, thread.id, limit=1)
+    assert [m.body for m in portal.messages] == ["Answer"] and portal.earlier == 1

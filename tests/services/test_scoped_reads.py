@@ -87,3 +87,57 @@ def test_remembered_computes_once_per_unit_of_work(session: Session) -> None:
     assert access.remembered(session, ("figure", 2), compute) == 2
     session.commit()
     assert access.remembered(session, ("figure", 1), compute) == 3
+
+
+def test_the_shell_names_the_member_from_the_row_their_role_was_read_with(session: Session) -> None:
+    from models import User
+    from portal_app.services import members
+
+    t = make_tenant(session)
+    user = session.get(User, t.owner.user_id)
+    assert user is not None
+    session.commit()
+    session.expunge_all()  # a fresh unit of work, as a page load starts
+    with count_queries(session) as seen:
+        owner = access.resolve_staff(session, user_id=t.owner.user_id, workspace_id=t.ws.id)  # type: ignore[arg-type]
+        name = members.member_name(session, owner)
+    assert name == (user.name or user.email)
+    assert len(seen) == 1, "the role, the workspace and the user in one statement"
+    # No name: the e-mail. Another workspace's member is refused, not named.
+    user = session.get(User, t.owner.user_id)
+    assert user is not None
+    user.name = ""
+    session.add(user)
+    session.commit()
+    assert members.member_name(session, owner) == user.email
+    other = make_tenant(session)
+    with pytest.raises(NotFound):
+        access.resolve_staff(session, user_id=other.owner.user_id, workspace_id=t.ws.id)  # type: ignore[arg-type]
+
+
+def test_a_row_read_elsewhere_is_remembered_only_when_the_actor_may_read_it(session: Session) -> None:
+    from portal_app.services import portal_access
+
+    t, other = make_tenant(session), make_tenant(session)
+    assert t.account.id is not None and t.other_account.id is not None
+    # The portal shell lists the contact's linked accounts: the current one is the page's, not read again.
+    portal_access.list_contact_accounts(session, t.contact)
+    with count_queries(session) as seen:
+        mine = access.get_scoped(session, t.contact, CustomerAccount, t.account.id)
+    assert seen == [] and mine.id == t.account.id
+    session.rollback()
+    # Rows the actor may not read are never remembered: another account, another workspace, a role without it.
+    theirs = session.get(CustomerAccount, t.other_account.id)
+    elsewhere = session.get(CustomerAccount, other.account.id)
+    assert theirs is not None and elsewhere is not None
+    access.remember_scoped(session, t.contact, CustomerAccount, theirs)
+    access.remember_scoped(session, t.owner, CustomerAccount, elsewhere)
+    with pytest.raises(NotFound):
+        access.get_scoped(session, t.contact, CustomerAccount, t.other_account.id)
+    with pytest.raises(NotFound):
+        access.get_scoped(session, t.owner, CustomerAccount, other.account.id)
+    # Staff of the workspace: remembered, and the same answer as a read.
+    access.remember_scoped(session, t.owner, CustomerAccount, theirs)
+    with count_queries(session) as seen:
+        assert access.get_scoped(session, t.owner, CustomerAccount, t.other_account.id) is theirs
+    assert seen == []
