@@ -67,6 +67,7 @@ def portal_glance(session: Session, actor: Actor) -> PortalGlance:
     """The portal home's counts the contact may see, as ``document_requests.portal_open_count`` and
     ``deliveries.portal_open_count`` compute them, in one round trip. ``NotFound`` for anyone but a contact."""
     contact = require_contact(actor, ContactPermission.MESSAGES)  # every contact has it: the portal's floor
+    # Built per call: a cache per contact would hold a statement per connected customer (staff are a handful).
     names, statement = _portal_statement(contact)
     if statement is None:
         return PortalGlance()
@@ -74,7 +75,6 @@ def portal_glance(session: Session, actor: Actor) -> PortalGlance:
     return PortalGlance(**{name: int(value or 0) for name, value in zip(names, row, strict=True)})
 
 
-@functools.lru_cache(maxsize=1024)
 def _portal_statement(contact: ContactActor) -> tuple[tuple[str, ...], Any]:
     parts: dict[str, Any] = {}
     if ContactPermission.DOCUMENTS in contact.permissions:
